@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# One command for a newcomer: install what is missing, build, and run the
+# example model script on the embedded SQLite default.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ASSOC_WITH_POSTGRES_SERVER=0 scripts/install-deps.sh
+scripts/build.sh
+LUA_CPATH="$PWD/build/lua/?.so;;" lua5.4 examples/quickstart.lua
