@@ -341,6 +341,19 @@ int assoc__where(assoc_db *db, assoc_buf *b, assoc_params *p,
                  const assoc_model *m, const char *alias,
                  const assoc_cond *cond);
 
+/* ---------------------------------------------------------------- eager */
+
+/* Append EXISTS (...) for e over parent rows referred to as parent_ref
+** (an alias or the parent's table name). */
+int assoc__exists(assoc_db *db, assoc_buf *b, assoc_params *p,
+                  const assoc_model *parent, const char *parent_ref,
+                  const assoc_exists *e);
+/* Append " WHERE "/" AND " EXISTS (...) for each of q->exists; *first says
+** whether a WHERE was written yet (and is cleared). */
+int assoc__exists_list(assoc_db *db, assoc_buf *b, assoc_params *p,
+                       const assoc_model *m, const char *ref,
+                       const assoc_query *q, int *first);
+
 /* --------------------------------------------------------------- sqlgen */
 
 /* Append the dialect's n-th placeholder (1-based): "?" or "$n". */

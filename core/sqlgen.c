@@ -455,9 +455,16 @@ int assoc_model_update_pk(assoc_model *m, const assoc_value *pk,
 
 static int where_clause(assoc_model *m, const assoc_query *q, assoc_buf *b,
                         assoc_params *p) {
-  if (!q || !q->where) return ASSOC_OK;
-  assoc__buf_puts(b, " WHERE ");
-  return assoc__where(m->db, b, p, m, NULL, q->where);
+  int first = 1, rc;
+  if (!q) return ASSOC_OK;
+  if (q->where) {
+    assoc__buf_puts(b, " WHERE ");
+    rc = assoc__where(m->db, b, p, m, NULL, q->where);
+    if (rc) return rc;
+    first = 0;
+  }
+  /* EXISTS filters refer to the parent by its table name. */
+  return assoc__exists_list(m->db, b, p, m, m->table, q, &first);
 }
 
 int assoc_model_update(assoc_model *m, const assoc_field *fields, size_t n,

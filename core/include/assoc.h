@@ -248,6 +248,14 @@ typedef struct assoc_order {
   int desc;
 } assoc_order;
 
+/* Keep only the rows that have an associated row through `association`
+** (matching where / through_where): eager loading's `required`. */
+typedef struct assoc_exists {
+  assoc_association *association;
+  const struct assoc_cond *where;
+  const struct assoc_cond *through_where;
+} assoc_exists;
+
 /* Everything optional; zero-initialise.  limit 0 means no limit. */
 typedef struct assoc_query {
   const assoc_cond *where;
@@ -262,6 +270,9 @@ typedef struct assoc_query {
   const char *const *join_attributes;   /* with join_attributes_set */
   size_t njoin_attributes;
   int join_attributes_set;              /* 0: every join attribute */
+  /* model finds and counts: EXISTS filters, AND-ed with where */
+  const assoc_exists *exists;
+  size_t nexists;
 } assoc_query;
 
 /* An attribute and its value, for inserts and updates. */
@@ -423,6 +434,24 @@ int assoc_association_create(assoc_association *a,
                              const assoc_field *values, size_t n,
                              const assoc_field *join, size_t njoin,
                              assoc_rows **out);
+
+/* --------------------------------------------------------- eager loading */
+
+/* The targets of many sources in one statement.  source_keys are what get
+** takes as source_key, one per source (for belongsTo: the sources' foreign
+** key values).  Each row holds the target's columns (and the join row's for
+** belongsToMany, as get does), then as its LAST column the source key it
+** belongs to.  q->where, attributes, order and through_where apply as in
+** get; q->limit and q->offset apply per source (ROW_NUMBER() OVER
+** (PARTITION BY ...)).  hasOne gives at most one row per source. */
+int assoc_association_get_many(assoc_association *a,
+                               const assoc_value *source_keys, size_t n,
+                               const assoc_query *q, assoc_rows **out);
+/* One row (source key, count) per source that has associated rows; the
+** others have none.  q->where and q->through_where apply. */
+int assoc_association_count_many(assoc_association *a,
+                                 const assoc_value *source_keys, size_t n,
+                                 const assoc_query *q, assoc_rows **out);
 
 #ifdef __cplusplus
 }
