@@ -13,11 +13,20 @@
 
 #include "dialect.h"
 
+/* ON DELETE RESTRICT reports SQLITE_CONSTRAINT_TRIGGER with SQLite's
+** "FOREIGN KEY constraint failed": classify it by that message. */
+static int classify(int ext, const char *msg) {
+  if (ext == SQLITE_CONSTRAINT_TRIGGER && msg &&
+      strstr(msg, "FOREIGN KEY constraint failed"))
+    return ASSOC_FOREIGN_KEY;
+  return assoc__classify_sqlite(ext);
+}
+
 static int sqlite_error(assoc_db *db, int rc) {
   sqlite3 *conn = db->conn;
   int ext = conn ? sqlite3_extended_errcode(conn) : rc;
   const char *msg = conn ? sqlite3_errmsg(conn) : sqlite3_errstr(rc);
-  return assoc__error(db, assoc__classify_sqlite(ext), "%s", msg);
+  return assoc__error(db, classify(ext, msg), "%s", msg);
 }
 
 int assoc__classify_sqlite(int ext) {
@@ -194,8 +203,9 @@ static int sq_exec_simple(assoc_db *db, const char *sql) {
   char *err = NULL;
   int rc = sqlite3_exec(db->conn, sql, NULL, NULL, &err);
   if (rc != SQLITE_OK) {
-    int code = assoc__classify_sqlite(sqlite3_extended_errcode(db->conn));
-    assoc__error(db, code, "%s", err ? err : sqlite3_errstr(rc));
+    const char *msg = err ? err : sqlite3_errstr(rc);
+    int code = classify(sqlite3_extended_errcode(db->conn), msg);
+    assoc__error(db, code, "%s", msg);
     assoc__error_sql(db, sql);
     sqlite3_free(err);
     return code;

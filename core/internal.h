@@ -375,6 +375,9 @@ int assoc__order_limit(assoc_db *db, assoc_buf *b, assoc_params *p,
                        const assoc_query *q);
 /* Apply a column map built by assoc__select_list to db->rows. */
 int assoc__rows_apply_map(assoc_db *db, const assoc_colmap *map, size_t n);
+/* Is a one of the referential actions CREATE TABLE writes (CASCADE, SET
+** NULL, SET DEFAULT, RESTRICT, NO ACTION; any case)? */
+int assoc__valid_action(const char *a);
 /* CREATE TABLE statement of m. */
 char *assoc__create_table_sql(assoc_db *db, const assoc_model *m);
 

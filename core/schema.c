@@ -22,7 +22,6 @@ static const char *action_sql(const char *a) {
   return NULL;
 }
 
-int assoc__valid_action(const char *a);
 int assoc__valid_action(const char *a) { return action_sql(a) != NULL; }
 
 char *assoc__create_table_sql(assoc_db *db, const assoc_model *m) {

@@ -1,0 +1,637 @@
+/*
+** belongs_to_many.c: the accessors of a belongsToMany (User has Projects
+** through UserProject): links are rows of the join model.  add is one
+** INSERT ... SELECT over the bound key list with ON CONFLICT on the key
+** pair, so concurrent adders cannot race and a missing target fails the
+** whole statement on its foreign key.
+*/
+#include <string.h>
+
+#include "association.h"
+
+/* a->sql slots.  The add statements with join attributes depend on which
+** attributes are given: the last shape of each is kept with its signature
+** (the attribute list) in the slot before it. */
+enum {
+  SQL_GET, SQL_COUNT, SQL_HAS, SQL_ADD, SQL_DELETE_OTHERS, SQL_DELETE_ALL,
+  SQL_REMOVE, SQL_SELECT_KEY, SQL_ADD_JOIN_SIG, SQL_ADD_JOIN,
+  SQL_SET_JOIN_SIG, SQL_SET_JOIN
+};
+
+#define DB(a) ((a)->source->db)
+#define JFK(a) assoc__attr_field((a)->through, (a)->fk_attr)
+#define JOTHER(a) assoc__attr_field((a)->through, (a)->other_attr)
+#define TKEY(a) assoc__attr_field((a)->target, (a)->target_key_attr)
+
+/* What may differ between an existing join row and excluded.col: written
+** with the standard operator, which SQLite has since 3.39 and PostgreSQL
+** always had (NULL-safe, unlike <>). */
+static void distinct_from(assoc_buf *b, const char *table, const char *col) {
+  assoc__buf_column(b, table, col);
+  assoc__buf_puts(b, " IS DISTINCT FROM ");
+  assoc__buf_column(b, "excluded", col);
+}
+
+static int check_keys_defined(assoc_association *a) {
+  if (a->fk_attr >= 0 && a->other_attr >= 0) return ASSOC_OK;
+  return assoc__error(DB(a), ASSOC_MISUSE, "the join model %s lost the keys "
+                      "of %s.%s", a->through->name, a->source->name, a->as);
+}
+
+/* ------------------------------------------------------- get and count */
+
+/* " FROM target AS T INNER JOIN through AS J ON T.tk = J.other AND
+** J.fk = ? AND <target scope>" */
+static void from_joined(assoc_association *a, assoc_buf *b, size_t *ph) {
+  assoc_model *t = a->target, *j = a->through;
+  assoc__buf_puts(b, " FROM ");
+  assoc__buf_ident(b, t->table);
+  assoc__buf_puts(b, " AS ");
+  assoc__buf_ident(b, t->name);
+  assoc__buf_puts(b, " INNER JOIN ");
+  assoc__buf_ident(b, j->table);
+  assoc__buf_puts(b, " AS ");
+  assoc__buf_ident(b, j->name);
+  assoc__buf_puts(b, " ON ");
+  assoc__buf_column(b, t->name, TKEY(a));
+  assoc__buf_puts(b, " = ");
+  assoc__buf_column(b, j->name, JOTHER(a));
+  assoc__buf_puts(b, " AND ");
+  assoc__buf_column(b, j->name, JFK(a));
+  assoc__buf_puts(b, " = ");
+  assoc__placeholder(DB(a), b, ++*ph);
+  assoc__assoc_scope_where(a, b, t->name, ph);
+}
+
+static int joined_params(assoc_association *a, assoc_params *p,
+                         const assoc_value *src) {
+  int rc = assoc__push_attr_value(DB(a), p, a->through, a->fk_attr, src);
+  if (rc) return rc;
+  assoc__assoc_scope_params(a, p, 0);
+  return ASSOC_OK;
+}
+
+static int gen_get(assoc_association *a, assoc_buf *b) {
+  size_t ph = 0;
+  assoc__buf_puts(b, "SELECT ");
+  assoc__assoc_columns(DB(a), b, a->target, a->target->name);
+  assoc__buf_puts(b, ", ");
+  assoc__assoc_columns(DB(a), b, a->through, a->through->name);
+  from_joined(a, b, &ph);
+  return ASSOC_OK;
+}
+
+static int gen_count(assoc_association *a, assoc_buf *b) {
+  size_t ph = 0;
+  assoc__buf_puts(b, "SELECT COUNT(*)");
+  from_joined(a, b, &ph);
+  return ASSOC_OK;
+}
+
+static int run_query(assoc_association *a, const assoc_value *src,
+                     const assoc_query *q, int counting, int64_t *count,
+                     assoc_rows **out) {
+  static const char *const none[1] = { NULL };
+  assoc_db *db = DB(a);
+  assoc_model *t = a->target, *j = a->through;
+  assoc_buf b;
+  assoc_params p;
+  assoc_colmap *map = NULL;
+  size_t nmap = 0, capmap = 0, ph;
+  int rc = ASSOC_OK;
+  assoc__buf_init(&b);
+  assoc__params_init(&p);
+  if (counting) {
+    assoc__buf_puts(&b, "SELECT COUNT(*)");
+  } else {
+    assoc__buf_puts(&b, "SELECT ");
+    rc = assoc__select_list(db, &b, t, t->name, q->attributes,
+                            q->nattributes, &map, &nmap, &capmap);
+    /* The join row's columns follow the target's (select_list puts the
+    ** comma, since the map is shared). */
+    if (!rc) {
+      const char *const *names = NULL;
+      if (q->join_attributes_set)
+        names = q->join_attributes ? q->join_attributes : none;
+      rc = assoc__select_list(db, &b, j, j->name, names,
+                              q->join_attributes_set ? q->njoin_attributes
+                                                     : 0,
+                              &map, &nmap, &capmap);
+    }
+  }
+  if (!rc) {
+    ph = p.n;
+    from_joined(a, &b, &ph);
+    rc = joined_params(a, &p, src);
+  }
+  if (!rc && q->through_where) {
+    assoc__buf_puts(&b, " AND (");
+    rc = assoc__where(db, &b, &p, j, j->name, q->through_where);
+    assoc__buf_putc(&b, ')');
+  }
+  if (!rc && q->where) {
+    assoc__buf_puts(&b, " WHERE (");
+    rc = assoc__where(db, &b, &p, t, t->name, q->where);
+    assoc__buf_putc(&b, ')');
+  }
+  if (!rc && !counting) rc = assoc__order_limit(db, &b, &p, t, t->name, q);
+  if (!rc && (b.oom || p.oom))
+    rc = assoc__error(db, ASSOC_NOMEM, "out of memory");
+  if (!rc) {
+    if (counting) {
+      rc = assoc__assoc_scalars(db, b.p, &p, count, 1);
+    } else {
+      rc = assoc__exec(db, b.p, p.v, p.n, NULL);
+      if (!rc) rc = assoc__rows_apply_map(db, map, nmap);
+      if (!rc && out) *out = &db->rows;
+    }
+  }
+  assoc__free(map);
+  assoc__buf_free(&b);
+  assoc__params_free(&p);
+  return rc;
+}
+
+int assoc__btm_get(assoc_association *a, const assoc_value *src,
+                   const assoc_query *q, assoc_rows **out) {
+  assoc_db *db = DB(a);
+  assoc_params p;
+  const char *sql;
+  int rc = check_keys_defined(a);
+  if (rc) return rc;
+  if (!assoc__assoc_plain(q)) return run_query(a, src, q, 0, NULL, out);
+  sql = assoc__assoc_sql(a, SQL_GET, gen_get);
+  if (!sql) return db->errcode;
+  assoc__params_init(&p);
+  rc = joined_params(a, &p, src);
+  if (!rc && p.oom) rc = assoc__error(db, ASSOC_NOMEM, "out of memory");
+  if (!rc) rc = assoc__exec(db, sql, p.v, p.n, NULL);
+  if (!rc) rc = assoc__assoc_map_all(db, 0, a->target);
+  if (!rc) rc = assoc__assoc_map_all(db, a->target->nattrs, a->through);
+  if (!rc && out) *out = &db->rows;
+  assoc__params_free(&p);
+  return rc;
+}
+
+int assoc__btm_count(assoc_association *a, const assoc_value *src,
+                     const assoc_query *q, int64_t *out) {
+  assoc_db *db = DB(a);
+  assoc_params p;
+  const char *sql;
+  int rc = check_keys_defined(a);
+  if (rc) return rc;
+  if (q && (q->where || q->through_where))
+    return run_query(a, src, q, 1, out, NULL);
+  sql = assoc__assoc_sql(a, SQL_COUNT, gen_count);
+  if (!sql) return db->errcode;
+  assoc__params_init(&p);
+  rc = joined_params(a, &p, src);
+  if (!rc) rc = assoc__assoc_scalars(db, sql, &p, out, 1);
+  assoc__params_free(&p);
+  return rc;
+}
+
+/* ----------------------------------------------------------------- has */
+
+/* Distinct linked keys among the list; the target joins in only when the
+** association has a target scope to test. */
+static int gen_has(assoc_association *a, assoc_buf *b) {
+  assoc_model *t = a->target, *j = a->through;
+  size_t ph = 0;
+  assoc__buf_puts(b, "SELECT COUNT(DISTINCT ");
+  assoc__buf_column(b, j->name, JOTHER(a));
+  assoc__buf_puts(b, ") FROM ");
+  assoc__buf_ident(b, j->table);
+  assoc__buf_puts(b, " AS ");
+  assoc__buf_ident(b, j->name);
+  if (a->nscope > 0) {
+    assoc__buf_puts(b, " INNER JOIN ");
+    assoc__buf_ident(b, t->table);
+    assoc__buf_puts(b, " AS ");
+    assoc__buf_ident(b, t->name);
+    assoc__buf_puts(b, " ON ");
+    assoc__buf_column(b, t->name, TKEY(a));
+    assoc__buf_puts(b, " = ");
+    assoc__buf_column(b, j->name, JOTHER(a));
+    assoc__assoc_scope_where(a, b, t->name, &ph);
+  }
+  assoc__buf_puts(b, " WHERE ");
+  assoc__buf_column(b, j->name, JFK(a));
+  assoc__buf_puts(b, " = ");
+  assoc__placeholder(DB(a), b, ++ph);
+  assoc__buf_puts(b, " AND ");
+  assoc__key_list_sql(DB(a), b, j->name, JOTHER(a), j, a->other_attr, ++ph,
+                      0);
+  return ASSOC_OK;
+}
+
+int assoc__btm_has(assoc_association *a, const assoc_value *src,
+                   const assoc_value *keys, size_t n, int *out) {
+  assoc_db *db = DB(a);
+  assoc_params p;
+  const char *sql;
+  size_t nunique = 0;
+  int64_t found = 0;
+  int rc = check_keys_defined(a);
+  if (rc) return rc;
+  sql = assoc__assoc_sql(a, SQL_HAS, gen_has);
+  if (!sql) return db->errcode;
+  assoc__params_init(&p);
+  assoc__assoc_scope_params(a, &p, 0);
+  rc = assoc__push_attr_value(db, &p, a->through, a->fk_attr, src);
+  if (!rc)
+    rc = assoc__push_key_list_n(db, &p, a->through, a->other_attr, keys, n,
+                                &nunique);
+  if (!rc) rc = assoc__assoc_scalars(db, sql, &p, &found, 1);
+  if (!rc) *out = (size_t)found == nunique;
+  assoc__params_free(&p);
+  return rc;
+}
+
+/* ----------------------------------------------------------------- add */
+
+/* The join attributes of one call, de-duplicated (the last value given for
+** an attribute wins); keys and timestamps are the association's to write. */
+typedef struct join_set {
+  int *attrs;
+  const assoc_value **vals;
+  size_t n;
+} join_set;
+
+static int join_collect(assoc_association *a, const assoc_field *join,
+                        size_t njoin, join_set *js) {
+  assoc_model *j = a->through;
+  size_t i, k;
+  js->attrs = NULL;
+  js->vals = NULL;
+  js->n = 0;
+  if (njoin == 0) return ASSOC_OK;
+  js->attrs = assoc__malloc(njoin * sizeof *js->attrs);
+  js->vals = assoc__malloc(njoin * sizeof *js->vals);
+  if (!js->attrs || !js->vals)
+    return assoc__error(DB(a), ASSOC_NOMEM, "out of memory");
+  for (i = 0; i < njoin; i++) {
+    int at = join[i].attr;
+    if (at < 0 || (size_t)at >= j->nattrs)
+      return assoc__error(DB(a), ASSOC_MISUSE, "attribute index %d out of "
+                          "range for %s", at, j->name);
+    if (at == a->fk_attr || at == a->other_attr || at == j->created_at ||
+        at == j->updated_at || at == j->pk)
+      continue;
+    for (k = 0; k < js->n; k++)
+      if (js->attrs[k] == at) break;
+    js->attrs[k] = at;
+    js->vals[k] = &join[i].value;
+    if (k == js->n) js->n++;
+  }
+  return ASSOC_OK;
+}
+
+static void join_free(join_set *js) {
+  assoc__free(js->attrs);
+  assoc__free(js->vals);
+}
+
+enum { ON_CONFLICT_NOTHING, ON_CONFLICT_UPDATE_CHANGED, ON_CONFLICT_UPDATE };
+
+/* INSERT INTO through (fk, other, <join>, createdAt, updatedAt)
+**   SELECT ?, value, ?.., ?, ? FROM <key list> WHERE true
+**   ON CONFLICT (fk, other) DO NOTHING | DO UPDATE SET ...
+** (SQLite needs the WHERE to tell the upsert's ON from a join's.) */
+static void gen_add_sql(assoc_association *a, assoc_buf *b,
+                        const join_set *js, int mode) {
+  assoc_db *db = DB(a);
+  assoc_model *j = a->through;
+  size_t ph = 0, i;
+  assoc__buf_puts(b, "INSERT INTO ");
+  assoc__buf_ident(b, j->table);
+  assoc__buf_puts(b, " (");
+  assoc__buf_ident(b, JFK(a));
+  assoc__buf_puts(b, ", ");
+  assoc__buf_ident(b, JOTHER(a));
+  for (i = 0; i < js->n; i++) {
+    assoc__buf_puts(b, ", ");
+    assoc__buf_ident(b, assoc__attr_field(j, js->attrs[i]));
+  }
+  if (j->created_at >= 0) {
+    assoc__buf_puts(b, ", ");
+    assoc__buf_ident(b, assoc__attr_field(j, j->created_at));
+  }
+  if (j->updated_at >= 0) {
+    assoc__buf_puts(b, ", ");
+    assoc__buf_ident(b, assoc__attr_field(j, j->updated_at));
+  }
+  assoc__buf_puts(b, ") SELECT ");
+  assoc__placeholder(db, b, ++ph);
+  assoc__buf_puts(b, ", value");
+  for (i = 0; i < js->n; i++) {
+    assoc__buf_puts(b, ", ");
+    assoc__placeholder(db, b, ++ph);
+  }
+  if (j->created_at >= 0) {
+    assoc__buf_puts(b, ", ");
+    assoc__placeholder(db, b, ++ph);
+  }
+  if (j->updated_at >= 0) {
+    assoc__buf_puts(b, ", ");
+    assoc__placeholder(db, b, ++ph);
+  }
+  assoc__buf_puts(b, " FROM ");
+  db->dialect->key_table(b, ++ph, j->attrs[a->other_attr].def.type);
+  assoc__buf_puts(b, " WHERE true ON CONFLICT (");
+  assoc__buf_ident(b, JFK(a));
+  assoc__buf_puts(b, ", ");
+  assoc__buf_ident(b, JOTHER(a));
+  assoc__buf_putc(b, ')');
+  if (js->n == 0 || mode == ON_CONFLICT_NOTHING) {
+    assoc__buf_puts(b, " DO NOTHING");
+    return;
+  }
+  assoc__buf_puts(b, " DO UPDATE SET ");
+  for (i = 0; i < js->n; i++) {
+    const char *col = assoc__attr_field(j, js->attrs[i]);
+    if (i) assoc__buf_puts(b, ", ");
+    assoc__buf_ident(b, col);
+    assoc__buf_puts(b, " = ");
+    assoc__buf_column(b, "excluded", col);
+  }
+  if (j->updated_at >= 0) {
+    const char *col = assoc__attr_field(j, j->updated_at);
+    assoc__buf_puts(b, ", ");
+    assoc__buf_ident(b, col);
+    assoc__buf_puts(b, " = ");
+    assoc__buf_column(b, "excluded", col);
+  }
+  if (mode == ON_CONFLICT_UPDATE_CHANGED) {
+    assoc__buf_puts(b, " WHERE ");
+    for (i = 0; i < js->n; i++) {
+      if (i) assoc__buf_puts(b, " OR ");
+      distinct_from(b, j->table, assoc__attr_field(j, js->attrs[i]));
+    }
+  }
+}
+
+static int gen_add_plain(assoc_association *a, assoc_buf *b) {
+  join_set none;
+  memset(&none, 0, sizeof none);
+  gen_add_sql(a, b, &none, ON_CONFLICT_NOTHING);
+  return ASSOC_OK;
+}
+
+static int add_params(assoc_association *a, assoc_params *p,
+                      const assoc_value *src, const join_set *js,
+                      const assoc_value *keys, size_t n) {
+  assoc_db *db = DB(a);
+  assoc_model *j = a->through;
+  size_t i;
+  int rc = assoc__push_attr_value(db, p, j, a->fk_attr, src);
+  for (i = 0; i < js->n && !rc; i++)
+    rc = assoc__push_attr_value(db, p, j, js->attrs[i], js->vals[i]);
+  if (!rc && j->created_at >= 0)
+    rc = assoc__assoc_push_now(db, p, j, j->created_at);
+  if (!rc && j->updated_at >= 0)
+    rc = assoc__assoc_push_now(db, p, j, j->updated_at);
+  if (!rc) rc = assoc__push_key_list(db, p, j, a->other_attr, keys, n);
+  return rc;
+}
+
+/* The add statement for this call (borrowed from a->sql). */
+static const char *add_sql(assoc_association *a, const join_set *js,
+                           int mode) {
+  int slot = mode == ON_CONFLICT_UPDATE ? SQL_SET_JOIN_SIG : SQL_ADD_JOIN_SIG;
+  assoc_buf sig, b;
+  size_t i;
+  char *text;
+  if (js->n == 0) return assoc__assoc_sql(a, SQL_ADD, gen_add_plain);
+  assoc__buf_init(&sig);
+  for (i = 0; i < js->n; i++) assoc__buf_printf(&sig, "%d,", js->attrs[i]);
+  if (sig.oom) {
+    assoc__buf_free(&sig);
+    assoc__error(DB(a), ASSOC_NOMEM, "out of memory");
+    return NULL;
+  }
+  if (a->sql[slot] && a->sql[slot + 1] && strcmp(a->sql[slot], sig.p) == 0) {
+    assoc__buf_free(&sig);
+    return a->sql[slot + 1];
+  }
+  assoc__buf_init(&b);
+  gen_add_sql(a, &b, js, mode);
+  text = assoc__buf_take(&b);
+  if (!text) {
+    assoc__buf_free(&sig);
+    assoc__error(DB(a), ASSOC_NOMEM, "out of memory");
+    return NULL;
+  }
+  assoc__free(a->sql[slot]);
+  assoc__free(a->sql[slot + 1]);
+  a->sql[slot] = assoc__buf_take(&sig);
+  a->sql[slot + 1] = text;
+  return text;
+}
+
+int assoc__btm_add(assoc_association *a, const assoc_value *src,
+                   const assoc_value *keys, size_t n,
+                   const assoc_field *join, size_t njoin) {
+  assoc_db *db = DB(a);
+  join_set js;
+  assoc_params p;
+  const char *sql;
+  int rc = check_keys_defined(a);
+  if (rc || n == 0) return rc;
+  assoc__params_init(&p);
+  rc = join_collect(a, join, njoin, &js);
+  if (!rc) {
+    sql = add_sql(a, &js, ON_CONFLICT_UPDATE_CHANGED);
+    rc = sql ? add_params(a, &p, src, &js, keys, n) : db->errcode;
+    /* One statement: atomic by itself. */
+    if (!rc) rc = assoc__assoc_run(db, sql, &p);
+  }
+  join_free(&js);
+  assoc__params_free(&p);
+  return rc;
+}
+
+/* ------------------------------------------------------ set and remove */
+
+/* " AND J.other IN (SELECT tk FROM target WHERE <scope>)": a target scope
+** keeps set and remove away from links to targets outside it (R10, R11). */
+static void in_target_scope(assoc_association *a, assoc_buf *b, size_t *ph) {
+  assoc_model *t = a->target;
+  size_t i;
+  if (a->nscope == 0) return;
+  assoc__buf_puts(b, " AND ");
+  assoc__buf_ident(b, JOTHER(a));
+  assoc__buf_puts(b, " IN (SELECT ");
+  assoc__buf_ident(b, TKEY(a));
+  assoc__buf_puts(b, " FROM ");
+  assoc__buf_ident(b, t->table);
+  assoc__buf_puts(b, " WHERE ");
+  for (i = 0; i < a->nscope; i++) {
+    if (i) assoc__buf_puts(b, " AND ");
+    assoc__buf_ident(b, assoc__attr_field(t, a->scope_attrs[i]));
+    if (a->scope_values[i].kind == ASSOC_NULL) {
+      assoc__buf_puts(b, " IS NULL");
+    } else {
+      assoc__buf_puts(b, " = ");
+      assoc__placeholder(DB(a), b, ++*ph);
+    }
+  }
+  assoc__buf_putc(b, ')');
+}
+
+/* "DELETE FROM through WHERE fk = ? [AND other (NOT) IN (list)] <scope>" */
+static void gen_delete(assoc_association *a, assoc_buf *b, int list,
+                       int negate) {
+  size_t ph = 0;
+  assoc__buf_puts(b, "DELETE FROM ");
+  assoc__buf_ident(b, a->through->table);
+  assoc__buf_puts(b, " WHERE ");
+  assoc__buf_ident(b, JFK(a));
+  assoc__buf_puts(b, " = ");
+  assoc__placeholder(DB(a), b, ++ph);
+  if (list) {
+    assoc__buf_puts(b, " AND ");
+    assoc__key_list_sql(DB(a), b, NULL, JOTHER(a), a->through, a->other_attr,
+                        ++ph, negate);
+  }
+  in_target_scope(a, b, &ph);
+}
+
+static int gen_delete_all(assoc_association *a, assoc_buf *b) {
+  gen_delete(a, b, 0, 0);
+  return ASSOC_OK;
+}
+
+static int gen_delete_others(assoc_association *a, assoc_buf *b) {
+  gen_delete(a, b, 1, 1);
+  return ASSOC_OK;
+}
+
+static int gen_remove(assoc_association *a, assoc_buf *b) {
+  gen_delete(a, b, 1, 0);
+  return ASSOC_OK;
+}
+
+static int delete_params(assoc_association *a, assoc_params *p,
+                         const assoc_value *src, const assoc_value *keys,
+                         size_t n) {
+  assoc_db *db = DB(a);
+  int rc = assoc__push_attr_value(db, p, a->through, a->fk_attr, src);
+  if (!rc && n > 0)
+    rc = assoc__push_key_list(db, p, a->through, a->other_attr, keys, n);
+  if (rc) return rc;
+  assoc__assoc_scope_params(a, p, 0);
+  return p->oom ? assoc__error(db, ASSOC_NOMEM, "out of memory") : ASSOC_OK;
+}
+
+int assoc__btm_set(assoc_association *a, const assoc_value *src,
+                   const assoc_value *keys, size_t n,
+                   const assoc_field *join, size_t njoin) {
+  assoc_db *db = DB(a);
+  join_set js;
+  assoc_params p, q;
+  const char *del, *add;
+  int rc = check_keys_defined(a);
+  if (rc) return rc;
+  assoc__params_init(&p);
+  if (n == 0) {
+    /* One statement: no transaction needed. */
+    del = assoc__assoc_sql(a, SQL_DELETE_ALL, gen_delete_all);
+    rc = del ? delete_params(a, &p, src, NULL, 0) : db->errcode;
+    if (!rc) rc = assoc__assoc_run(db, del, &p);
+    assoc__params_free(&p);
+    return rc;
+  }
+  assoc__params_init(&q);
+  rc = join_collect(a, join, njoin, &js);
+  if (!rc) {
+    del = assoc__assoc_sql(a, SQL_DELETE_OTHERS, gen_delete_others);
+    /* Kept links take the given join attributes whether or not they
+    ** differ, as Sequelize's set does. */
+    add = del ? add_sql(a, &js, ON_CONFLICT_UPDATE) : NULL;
+    rc = add ? ASSOC_OK : db->errcode;
+    /* Every value is converted before BEGIN, so bad input sends nothing. */
+    if (!rc) rc = delete_params(a, &p, src, keys, n);
+    if (!rc) rc = add_params(a, &q, src, &js, keys, n);
+    if (!rc && q.oom) rc = assoc__error(db, ASSOC_NOMEM, "out of memory");
+    if (!rc) {
+      rc = assoc__atomic_begin(db);
+      if (!rc) {
+        rc = assoc__assoc_run(db, del, &p);
+        if (!rc) rc = assoc__assoc_run(db, add, &q);
+        rc = assoc__atomic_end(db, rc);
+      }
+    }
+  }
+  join_free(&js);
+  assoc__params_free(&p);
+  assoc__params_free(&q);
+  return rc;
+}
+
+int assoc__btm_remove(assoc_association *a, const assoc_value *src,
+                      const assoc_value *keys, size_t n) {
+  assoc_db *db = DB(a);
+  assoc_params p;
+  const char *sql;
+  int rc = check_keys_defined(a);
+  if (rc || n == 0) return rc;
+  sql = assoc__assoc_sql(a, SQL_REMOVE, gen_remove);
+  if (!sql) return db->errcode;
+  assoc__params_init(&p);
+  rc = delete_params(a, &p, src, keys, n);
+  if (!rc) rc = assoc__assoc_run(db, sql, &p);
+  assoc__params_free(&p);
+  return rc;
+}
+
+/* -------------------------------------------------------------- create */
+
+/* INSERT the target (scope values forced), link it with the add statement,
+** and read the new row back after the COMMIT (which resets the INSERT's
+** cursor). */
+int assoc__btm_create(assoc_association *a, const assoc_value *src,
+                      const assoc_field *values, size_t n,
+                      const assoc_field *join, size_t njoin,
+                      assoc_rows **out) {
+  assoc_db *db = DB(a);
+  assoc_field *forced = NULL;
+  assoc_value key;
+  join_set js;
+  assoc_params p;
+  const char *add;
+  char *hold = NULL;
+  size_t i;
+  int rc = check_keys_defined(a);
+  if (rc) return rc;
+  assoc__params_init(&p);
+  rc = join_collect(a, join, njoin, &js);
+  if (!rc && a->nscope > 0) {
+    forced = assoc__malloc(a->nscope * sizeof *forced);
+    if (!forced) rc = assoc__error(db, ASSOC_NOMEM, "out of memory");
+    for (i = 0; i < a->nscope && forced; i++) {
+      forced[i].attr = a->scope_attrs[i];
+      forced[i].value = a->scope_values[i];
+    }
+  }
+  add = rc ? NULL : add_sql(a, &js, ON_CONFLICT_UPDATE_CHANGED);
+  if (!rc && !add) rc = db->errcode;
+  if (!rc && !assoc__assoc_select_sql(a, SQL_SELECT_KEY)) rc = db->errcode;
+  if (!rc) rc = assoc__atomic_begin(db);
+  if (!rc) {
+    rc = assoc__assoc_insert(a, values, n, forced, a->nscope, NULL);
+    if (!rc)
+      rc = assoc__assoc_inserted_value(db, a->target, a->target_key_attr,
+                                       &key, &hold);
+    if (!rc) rc = add_params(a, &p, src, &js, &key, 1);
+    if (!rc) rc = assoc__assoc_run(db, add, &p);
+    rc = assoc__atomic_end(db, rc);
+  }
+  if (!rc)
+    rc = assoc__assoc_select_by(a, SQL_SELECT_KEY, &key, 1, out);
+  assoc__free(hold);
+  assoc__free(forced);
+  join_free(&js);
+  assoc__params_free(&p);
+  return rc;
+}
