@@ -313,6 +313,60 @@ static void pg_reset(assoc_rows *rows) {
 /* Text-format parameter storage: 32 bytes hold any int64 or %.17g. */
 #define NUMBUF 32
 
+/* Inside a transaction a failed statement would abort the whole
+** transaction on PostgreSQL.  So each statement runs between SAVEPOINT and
+** RELEASE, sent together in pipeline mode: one round trip, as without the
+** guard, and a failure rolls back only the statement itself. */
+static const char GUARD_BEGIN[] = "SAVEPOINT assoc_stmt";
+static const char GUARD_END[] = "RELEASE SAVEPOINT assoc_stmt";
+
+/* Drain the results of one pipelined command; keep the first. */
+static PGresult *take_result(PGconn *conn) {
+  PGresult *first = NULL, *r;
+  while ((r = PQgetResult(conn)) != NULL) {
+    if (first == NULL) first = r;
+    else PQclear(r);
+  }
+  return first;
+}
+
+static PGresult *exec_guarded(assoc_db *db, pg_stmt *st,
+                              const char **values, const int *lengths,
+                              const int *formats) {
+  PGconn *conn = db->conn;
+  PGresult *res, *r;
+  if (!PQenterPipelineMode(conn))
+    return PQexecPrepared(conn, st->name, st->nparams, values, lengths,
+                          formats, 0);
+  if (!PQsendQueryParams(conn, GUARD_BEGIN, 0, NULL, NULL, NULL, NULL, 0) ||
+      !PQsendQueryPrepared(conn, st->name, st->nparams, values, lengths,
+                           formats, 0) ||
+      !PQsendQueryParams(conn, GUARD_END, 0, NULL, NULL, NULL, NULL, 0) ||
+      !PQpipelineSync(conn)) {
+    PQexitPipelineMode(conn);
+    return NULL;
+  }
+  PQclear(take_result(conn));              /* SAVEPOINT */
+  res = take_result(conn);                 /* the statement */
+  PQclear(take_result(conn));              /* RELEASE, or aborted */
+  /* The sync point: read until PGRES_PIPELINE_SYNC. */
+  while ((r = PQgetResult(conn)) != NULL) {
+    int sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    if (sync) break;
+  }
+  PQexitPipelineMode(conn);
+  return res;
+}
+
+/* After a guarded statement failed: back to the state before it. */
+static void undo_guard(assoc_db *db) {
+  if (PQstatus(db->conn) != CONNECTION_OK) return;
+  if (PQtransactionStatus(db->conn) != PQTRANS_INERROR) return;
+  PQclear(PQexec(db->conn, "ROLLBACK TO SAVEPOINT assoc_stmt; "
+                           "RELEASE SAVEPOINT assoc_stmt"));
+}
+
 static int pg_execute(assoc_db *db, void *stmt, const assoc_value *params,
                       size_t nparams, assoc_rows *rows) {
   pg_stmt *st = stmt;
@@ -416,11 +470,15 @@ static int pg_execute(assoc_db *db, void *stmt, const assoc_value *params,
     }
   }
 
-  res = PQexecPrepared(db->conn, st->name, st->nparams, values, lengths,
-                       formats, 0);
+  if (db->depth > 0)
+    res = exec_guarded(db, st, values, lengths, formats);
+  else
+    res = PQexecPrepared(db->conn, st->name, st->nparams, values, lengths,
+                         formats, 0);
   if (res == NULL || !command_ok(res)) {
     rc = result_error(db, res);
     PQclear(res);
+    if (db->depth > 0) undo_guard(db);
     goto done;
   }
   ncols = PQnfields(res);
