@@ -24,6 +24,51 @@ static const char *action_sql(const char *a) {
 
 int assoc__valid_action(const char *a) { return action_sql(a) != NULL; }
 
+/* DEFAULT clauses are the one place a value cannot be a bound parameter
+** (DDL takes none), so a default is written as a literal: numbers in C's
+** own format, text with quotes doubled (the standard escaping, right on
+** SQLite and on PostgreSQL with standard_conforming_strings).  Text with
+** a NUL byte, blobs and JSON get no DDL default; inserts through assoc
+** still bind them. */
+static void default_sql(assoc_db *db, assoc_buf *b, const assoc_attr *a) {
+  const assoc_value *v = &a->default_value;
+  size_t i;
+  if (a->has_default != 1) return;
+  switch (v->kind) {
+  case ASSOC_NULL:
+    return;
+  case ASSOC_INT:
+    if (a->def.type == ASSOC_TYPE_BOOLEAN)
+      assoc__buf_printf(b, " DEFAULT %s",
+                        db->dialect->bool_literal(v->u.i != 0));
+    else if (a->def.type != ASSOC_TYPE_DATE)
+      assoc__buf_printf(b, " DEFAULT %lld", (long long)v->u.i);
+    return;
+  case ASSOC_REAL:
+    if (v->u.r == v->u.r && a->def.type == ASSOC_TYPE_REAL)
+      assoc__buf_printf(b, " DEFAULT %.17g", v->u.r);
+    return;
+  case ASSOC_BOOL:
+    if (a->def.type == ASSOC_TYPE_BOOLEAN)
+      assoc__buf_printf(b, " DEFAULT %s", db->dialect->bool_literal(v->u.b));
+    return;
+  case ASSOC_TEXT:
+    if (a->def.type != ASSOC_TYPE_STRING && a->def.type != ASSOC_TYPE_TEXT &&
+        a->def.type != ASSOC_TYPE_DATE)
+      return;
+    if (memchr(v->u.s.p, '\0', v->u.s.n)) return;
+    assoc__buf_puts(b, " DEFAULT '");
+    for (i = 0; i < v->u.s.n; i++) {
+      if (v->u.s.p[i] == '\'') assoc__buf_putc(b, '\'');
+      assoc__buf_putc(b, v->u.s.p[i]);
+    }
+    assoc__buf_putc(b, '\'');
+    return;
+  case ASSOC_BLOB:
+    return;
+  }
+}
+
 char *assoc__create_table_sql(assoc_db *db, const assoc_model *m) {
   assoc_buf b;
   size_t i;
@@ -44,6 +89,7 @@ char *assoc__create_table_sql(assoc_db *db, const assoc_model *m) {
         (int)i == m->pk_pair[1])
       assoc__buf_puts(&b, " NOT NULL");
     if (a->def.unique && (int)i != m->pk) assoc__buf_puts(&b, " UNIQUE");
+    default_sql(db, &b, a);
     if (a->references_table) {
       const char *del = action_sql(a->on_delete);
       const char *upd = action_sql(a->on_update);
