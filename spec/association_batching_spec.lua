@@ -1,0 +1,307 @@
+-- Accessors send a fixed number of statements however many targets they
+-- get: 2 and 2,000 targets must cost the same (STYLE.md "SQL generation").
+local helpers = require("helpers")
+local assoc = require("assoc")
+
+-- Local helpers (spec/helpers.lua is shared and not ours to extend).
+local STAMP = "2026-01-01T00:00:00.000Z"
+
+-- The SEMANTICS.md fixture on a fresh database that logs every statement.
+-- o.role replaces the role attribute of UserProject, o.user/o.project/o.task
+-- are model options, o.through the belongsToMany through, o.hasMany the
+-- options of User:hasMany(Task), o.extra(m) declares more before the sync;
+-- o.cook_done and o.beta_status change seed values.
+local function fixture(dialect, o)
+  o = o or {}
+  local log = helpers.logger()
+  local db = helpers.open(dialect, { logging = log.fn })
+  local m = { db = db, log = log }
+  m.User = db:define("User", { name = assoc.STRING }, o.user)
+  m.Project = db:define("Project", {
+    title = assoc.STRING,
+    status = { type = assoc.STRING, defaultValue = "open" },
+  }, o.project)
+  m.UserProject = db:define("UserProject", { role = o.role or assoc.STRING })
+  m.Task = db:define("Task", {
+    title = assoc.STRING,
+    done = { type = assoc.BOOLEAN, defaultValue = false },
+  }, o.task)
+  local through = o.through or m.UserProject
+  m.tasks = m.User:hasMany(m.Task, o.hasMany)
+  m.owner = m.Task:belongsTo(m.User)
+  m.projects = m.User:belongsToMany(m.Project, { through = through })
+  m.users = m.Project:belongsToMany(m.User, { through = through })
+  if o.extra then o.extra(m) end
+  db:sync{ force = true }
+  m.ann = m.User:create{ name = "ann" }
+  m.bob = m.User:create{ name = "bob" }
+  m.cid = m.User:create{ name = "cid" }
+  m.alpha = m.Project:create{ title = "alpha" }
+  m.beta = m.Project:create{ title = "beta", status = o.beta_status }
+  m.gamma = m.Project:create{ title = "gamma" }
+  m.delta = m.Project:create{ title = "delta" }
+  m.wash = m.Task:create{ title = "wash", UserId = m.ann.id }
+  m.cook = m.Task:create{ title = "cook", UserId = m.ann.id,
+                          done = o.cook_done }
+  m.read = m.Task:create{ title = "read", UserId = m.bob.id }
+  m.code = m.Task:create{ title = "code" }
+  log.reset()
+  return m
+end
+
+-- Join rows as "UserId/ProjectId/role" strings ("-" for a NULL role).
+local function links(db, tbl)
+  local out = {}
+  local rows = db:query('SELECT "UserId", "ProjectId", "role" FROM "'
+    .. (tbl or "UserProjects") .. '" ORDER BY "UserId", "ProjectId"')
+  for _, r in ipairs(rows) do
+    out[#out + 1] = ("%d/%d/%s"):format(r.UserId, r.ProjectId, r.role or "-")
+  end
+  return out
+end
+
+-- Insert a join row behind the accessors' back.
+local function link(db, user, project, role, tbl)
+  db:query('INSERT INTO "' .. (tbl or "UserProjects")
+    .. '" ("UserId", "ProjectId", "role", "createdAt", "updatedAt")'
+    .. ' VALUES (?, ?, ?, ?, ?)',
+    { user, project, role == nil and assoc.null or role, STAMP, STAMP })
+end
+
+-- The owner of each task (or row of tbl), in id order (false for none).
+local function owners(db, tbl)
+  local out = {}
+  for _, r in ipairs(db:query('SELECT "id", "UserId" FROM "'
+      .. (tbl or "Tasks") .. '" ORDER BY "id"')) do
+    out[#out + 1] = r.UserId and tonumber(r.UserId) or false
+  end
+  return out
+end
+
+-- Primary keys of instances: sorted, or in the order given.
+local function ids(list)
+  local out = {}
+  for i, x in ipairs(list) do out[i] = x.id end
+  table.sort(out)
+  return out
+end
+local function seq(list)
+  local out = {}
+  for i, x in ipairs(list) do out[i] = x.id end
+  return out
+end
+
+local function count_rows(db, tbl)
+  return tonumber(db:query('SELECT COUNT(*) AS "n" FROM "' .. tbl .. '"')[1].n)
+end
+
+-- Statements of the log that write (INSERT, UPDATE, DELETE).
+local function writes(log)
+  local n = 0
+  for _, sql in ipairs(log.sql) do
+    local verb = sql:match("^%s*(%a+)")
+    verb = verb and verb:upper()
+    if verb == "INSERT" or verb == "UPDATE" or verb == "DELETE" then
+      n = n + 1
+    end
+  end
+  return n
+end
+
+-- Run fn, which must raise; returns the error.
+local function fails(fn)
+  local ok, err = pcall(fn)
+  assert.is_false(ok, "expected an error")
+  return err
+end
+
+-- A misuse error: "bad argument #1 to 'fname' (... what ...)".
+local function bad_argument(err, fname, what)
+  assert.equal("string", type(err),
+    "expected a bad argument string, got " .. tostring(err))
+  local head = "bad argument #1 to '" .. fname .. "'"
+  assert.truthy(err:find(head, 1, true), err)
+  if what then assert.truthy(err:find(what, 1, true), err) end
+end
+
+-- The class of an error object (the message itself for a string).
+local function errname(err)
+  if type(err) == "string" then return err end
+  return err.name
+end
+
+local MANY = 2000
+
+-- Statements one call sends: reset the log, call, count.
+local function statements(log, fn)
+  log.reset()
+  fn()
+  return log.count()
+end
+
+-- Project (or Task) keys first..last.
+local function range(first, last)
+  local out = {}
+  for i = first, last do out[#out + 1] = i end
+  return out
+end
+
+for _, dialect in ipairs(helpers.dialects()) do
+  describe("association batching [#" .. dialect .. "]", function()
+    local m, db, log, ann, bob, many
+
+    before_each(function()
+      m = fixture(dialect)
+      db, log = m.db, m.log
+      ann, bob = m.ann, m.bob
+      local rows = {}
+      for i = 1, MANY do rows[i] = { title = "p" .. i } end
+      many = m.Project:bulkCreate(rows)          -- ids 5 .. MANY + 4
+      log.reset()
+    end)
+
+    after_each(function() db:close() end)
+
+    it("created the projects with bulkCreate", function()
+      assert.equal(MANY, #many)
+      assert.equal(MANY + 4, count_rows(db, "Projects"))
+    end)
+
+    it("sends as many statements for addProjects of 2 as of 2,000", function()
+      local small = statements(log, function()
+        ann:addProjects({ m.alpha, m.beta })
+      end)
+      local large = statements(log, function() bob:addProjects(many) end)
+      assert.equal(small, large)
+      assert.equal(2 + MANY, count_rows(db, "UserProjects"))
+      assert.equal(MANY, bob:countProjects())
+    end)
+
+    it("sends as many statements for addProjects by key", function()
+      local small = statements(log, function() ann:addProjects({ 1, 2 }) end)
+      local large = statements(log, function()
+        bob:addProjects(range(5, MANY + 4))
+      end)
+      assert.equal(small, large)
+      assert.equal(MANY, bob:countProjects())
+    end)
+
+    it("sends as many statements to update re-added links", function()
+      ann:addProjects({ 1, 2 })
+      bob:addProjects(many)
+      local small = statements(log, function()
+        ann:addProjects({ 1, 2 }, { through = { role = "x" } })
+      end)
+      local large = statements(log, function()
+        bob:addProjects(many, { through = { role = "x" } })
+      end)
+      assert.equal(small, large)
+      local q = { through = { where = { role = "x" } } }
+      assert.equal(MANY, bob:countProjects(q))
+    end)
+
+    it("sends as many statements for setProjects from nothing", function()
+      local small = statements(log, function() ann:setProjects({ 1, 2 }) end)
+      local large = statements(log, function() bob:setProjects(many) end)
+      assert.equal(small, large)
+      assert.equal(MANY, bob:countProjects())
+    end)
+
+    it("sends as many statements for a set that adds, keeps and drops",
+        function()
+      ann:setProjects({ 1, 2 })
+      bob:setProjects(range(5, 1004))
+      local small = statements(log, function() ann:setProjects({ 2, 3 }) end)
+      local large = statements(log, function()
+        bob:setProjects(range(505, 1504))
+      end)
+      assert.equal(small, large)
+      assert.equal(1000, bob:countProjects())
+      assert.is_true(bob:hasProjects(range(505, 1504)))
+      assert.is_false(bob:hasProject(504))
+    end)
+
+    it("sends as many statements for removeProjects", function()
+      ann:addProjects({ 1, 2 })
+      bob:addProjects(many)
+      local small = statements(log, function() ann:removeProjects({ 1, 2 }) end)
+      local large = statements(log, function() bob:removeProjects(many) end)
+      assert.equal(small, large)
+      assert.equal(0, count_rows(db, "UserProjects"))
+    end)
+
+    it("sends as many statements for hasProjects", function()
+      ann:addProjects({ 1, 2 })
+      bob:addProjects(many)
+      local a, b
+      local small = statements(log, function()
+        a = ann:hasProjects({ 1, 2 })
+      end)
+      local large = statements(log, function() b = bob:hasProjects(many) end)
+      assert.equal(small, large)
+      assert.is_true(a)
+      assert.is_true(b)
+    end)
+
+    it("sends as many statements for getProjects", function()
+      ann:addProjects({ 1, 2 })
+      bob:addProjects(many)
+      local list
+      local small = statements(log, function() ann:getProjects() end)
+      local large = statements(log, function() list = bob:getProjects() end)
+      assert.equal(small, large)
+      assert.equal(MANY, #list)
+    end)
+  end)
+
+  describe("hasMany batching [#" .. dialect .. "]", function()
+    local m, db, log, ann, cid, many
+
+    before_each(function()
+      m = fixture(dialect)
+      db, log = m.db, m.log
+      ann, cid = m.ann, m.cid
+      local rows = {}
+      for i = 1, MANY do rows[i] = { title = "t" .. i } end
+      many = m.Task:bulkCreate(rows)             -- ids 5 .. MANY + 4
+      log.reset()
+    end)
+
+    after_each(function() db:close() end)
+
+    it("sends as many statements for addTasks of 2 as of 2,000", function()
+      local small = statements(log, function()
+        ann:addTasks({ m.read, m.code })
+      end)
+      local large = statements(log, function() cid:addTasks(many) end)
+      assert.equal(small, large)
+      assert.equal(MANY, cid:countTasks())
+    end)
+
+    it("sends as many statements for setTasks", function()
+      local small = statements(log, function() ann:setTasks({ 3, 4 }) end)
+      local large = statements(log, function() cid:setTasks(many) end)
+      assert.equal(small, large)
+      assert.equal(MANY, cid:countTasks())
+      assert.same({ 3, 4 }, ids(ann:getTasks()))
+    end)
+
+    it("sends as many statements for removeTasks", function()
+      cid:addTasks(many)
+      local small = statements(log, function() ann:removeTasks({ 1, 2 }) end)
+      local large = statements(log, function() cid:removeTasks(many) end)
+      assert.equal(small, large)
+      assert.equal(0, cid:countTasks())
+    end)
+
+    it("sends as many statements for hasTasks", function()
+      cid:addTasks(many)
+      local a, b
+      local small = statements(log, function() a = ann:hasTasks({ 1, 2 }) end)
+      local large = statements(log, function() b = cid:hasTasks(many) end)
+      assert.equal(small, large)
+      assert.is_true(a)
+      assert.is_true(b)
+    end)
+  end)
+end
