@@ -262,9 +262,11 @@ static void print_results(lua_State *L)
 static void repl(lua_State *L)
 {
   int status, tty = isatty(STDIN_FILENO);
-  if (tty)
+  if (tty) {
+    int has_db = lua_getglobal(L, "db") != LUA_TNIL;
     printf(PROGNAME " %s on %s; `db` is %s\n", ASSOC_VERSION, LUA_RELEASE,
-           lua_getglobal(L, "db") != LUA_TNIL ? "open" : "not set (use -d URL)");
+           has_db ? "open" : "not set (use -d URL)");
+  }
   lua_settop(L, 0);
   while ((status = load_line(L, tty)) != -1) {
     if (status == LUA_OK)
