@@ -547,8 +547,9 @@ static int validation_on(lua_State *L, int opts) {
 }
 
 /* Push the join values table: opts.through, plus top-level keys naming a
-** through attribute (opts.through wins).  Validated unless validate=false.
-** Returns the fields. */
+** through attribute (opts.through wins), and return it as fields.  When
+** links will be written (nkeys > 0) the through model's validators run,
+** unless opts.validate is false. */
 static size_t join_fields(lua_State *L, call *c, int opts, size_t nkeys,
                           assoc_field **out) {
   const assoc_model *thm = assoc_association_through(c->a);

@@ -169,14 +169,15 @@ void lbind_json_decode(lua_State *L, const char *s, size_t n);
 void lbind_open_db(lua_State *L);
 lbind_db *lbind_check_db(lua_State *L, int idx);
 /* Raise "attempt to use a closed database" unless o is usable; records
-** L as the thread the logger runs on. */
+** L as the thread the logger runs on, and rolls back collected open
+** transactions (a safe point: no core call is running). */
 void lbind_owner_check(lua_State *L, lbind_db *o);
 /* Push a new Database object owning db (which may be NULL); db is stored
 ** last, so if this raises the caller still owns it. */
 lbind_db *lbind_db_new(lua_State *L, assoc_db *db);
 int lbind_db_open(lua_State *L);              /* assoc.open */
-/* Push the registry table of the models of the database at idx: "models"
-** (name -> Model) or "byptr" (light userdata -> Model). */
+/* Push a table of the models kept in the user value of the Database at
+** db_idx: "models" (name -> Model) or "byptr" (light userdata -> Model). */
 void lbind_db_table(lua_State *L, int db_idx, const char *which);
 
 /* --------------------------------------------------------------- ltxn.c */
@@ -243,7 +244,8 @@ int lbind_load_row(lua_State *L, lbind_db *o, assoc_rows *rows,
 /* Validate the values table at vidx for the Model at model_idx; entries
 ** go to the list at errs.  inst_idx (or 0) is passed to custom
 ** validators; only_idx (or 0) is a set limiting the attributes checked;
-** skip: attribute names the core fills in (NULL-ended, or NULL). */
+** skip: attribute names the core fills in (NULL-ended, or NULL).  Custom
+** validators run Lua code, so it ends by checking the database is usable. */
 void lbind_validate(lua_State *L, int model_idx, int vidx, int inst_idx,
                     int errs, unsigned flags, int only_idx,
                     const char *const *skip);

@@ -474,6 +474,12 @@ for _, dialect in ipairs(helpers.dialects()) do
         assert.same(BEFORE, links(db))
       end)
 
+      it("rejects an empty table", function()
+        bad_argument(fails(function() return ann:addProject({}) end),
+          "addProject", "got table")
+        assert.same(BEFORE, links(db))
+      end)
+
       it("rejects an instance of another model, naming Project", function()
         bad_argument(fails(function() return ann:addProject(wash) end),
           "addProject", "Project instance")
@@ -543,6 +549,12 @@ for _, dialect in ipairs(helpers.dialects()) do
         bad_argument(fails(function()
           return cid:addProjects({ alpha, true })
         end), "addProjects")
+        assert.same(BEFORE, links(db))
+      end)
+
+      it("rejects a boolean in place of the list", function()
+        bad_argument(fails(function() return cid:addProjects(true) end),
+          "addProjects", "got boolean")
         assert.same(BEFORE, links(db))
       end)
 

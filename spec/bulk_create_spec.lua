@@ -128,6 +128,39 @@ describe("bulkCreate [#" .. dialect .. "]", function()
         db:query('SELECT "name" FROM "Users" WHERE "id" = ?', { 5000 }))
     end)
 
+    it("splits rows whose parameters pass the dialect's limit", function()
+      local Wide = db:define("Wide", {
+        a = assoc.STRING, b = assoc.STRING, c = assoc.STRING,
+        d = assoc.INTEGER, e = assoc.INTEGER, f = assoc.INTEGER,
+        g = assoc.INTEGER, h = assoc.INTEGER,
+      })
+      Wide:sync()
+      log.sql, log.params = {}, {}
+      local list = {}
+      for i = 1, 8000 do
+        list[i] = { a = "a" .. i, b = "b", c = "c", d = i, e = i, f = i,
+                    g = i, h = i }
+      end
+      -- 8000 rows of 10 values: past SQLite's 32766 and PostgreSQL's 65535
+      local made = Wide:bulkCreate(list)
+      assert.are.equal(8000, #made)
+      assert.are.equal(8000, made[8000].id)
+      assert.are.equal(8000,
+        db:query('SELECT COUNT(*) AS n FROM "Wides"')[1].n)
+      local limit = dialect == "sqlite" and SQLITE_MAX_PARAMS or 65535
+      local n = 0
+      for i, sql in ipairs(log.sql) do
+        if sql:find("INSERT", 1, true) then
+          n = n + 1
+          assert.is_true(param_count(log.params[i]) <= limit)
+        end
+      end
+      assert.is_true(n >= 2)
+      assert.is_true(n <= 80)
+      assert.are.same({ { a = "a7999", h = 7999 } },
+        db:query('SELECT "a", "h" FROM "Wides" WHERE "id" = ?', { 7999 }))
+    end)
+
     it("returns an empty array and sends no INSERT for an empty list",
        function()
       local list = User:bulkCreate{}

@@ -212,6 +212,26 @@ describe("connect [#" .. dialect .. "]", function()
     end)
   end)
 
+  describe("opts.logging re-entry", function()
+    it("refuses a query from inside the logger and stays usable", function()
+      local ldb
+      local inner_err
+      ldb = assoc.open(helpers.url(dialect), { logging = function()
+        if ldb then
+          local ok, e = pcall(ldb.query, ldb, "SELECT 1 AS one")
+          if not ok then inner_err = e end
+        end
+      end })
+      local rows = ldb:query("SELECT 2 AS two")
+      local handle = ldb
+      ldb = nil
+      assert.is_not_nil(inner_err)
+      assert.are.equal(2, rows[1].two)
+      assert.are.equal(3, handle:query("SELECT 3 AS three")[1].three)
+      handle:close()
+    end)
+  end)
+
   describe("db.dialect", function()
     it("names the database", function()
       assert.are.equal(dialect, db.dialect)
@@ -344,6 +364,43 @@ describe("connect [#" .. dialect .. "]", function()
       assert.is_nil(rows[1].name)
       assert.is_nil(rows[1].n)
       assert.are.equal(1, rows[1].id)
+    end)
+
+    it("raises a DatabaseError for more params than placeholders",
+       function()
+      local err = helpers.error_of(function()
+        db:query('SELECT "id" FROM "people" WHERE "id" = ?', { 1, 2 })
+      end)
+      assert.are.equal("DatabaseError", err.name)
+      assert.are.same({}, db:query('SELECT "id" FROM "people"'))
+    end)
+
+    it("raises a DatabaseError for fewer params than placeholders",
+       function()
+      local err = helpers.error_of(function()
+        db:query('SELECT "id" FROM "people" WHERE "id" = ? AND "n" = ?',
+                 { 1 })
+      end)
+      assert.are.equal("DatabaseError", err.name)
+      assert.are.same({}, db:query('SELECT "id" FROM "people"'))
+    end)
+
+    it("raises rather than ignore a second statement in the text",
+       function()
+      assert.has_error(function()
+        db:query('SELECT "id" FROM "people"; DROP TABLE "people"')
+      end)
+      assert.are.same({}, db:query('SELECT "id" FROM "people"'))
+    end)
+
+    it("raises a bad argument error for params that are not a table",
+       function()
+      local err = helpers.error_of(function()
+        db:query('SELECT "id" FROM "people" WHERE "id" = ?', 1)
+      end)
+      assert.are.equal("string", type(err))
+      assert.truthy(err:find("bad argument", 1, true))
+      assert.truthy(err:find("table expected", 1, true))
     end)
 
     it("raises a DatabaseError carrying the sql for a bad statement",

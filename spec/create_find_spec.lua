@@ -217,6 +217,23 @@ describe("create and find [#" .. dialect .. "]", function()
       assert.truthy(tostring(err):find("nope", 1, true))
     end)
 
+    it("raises for an order direction other than ASC or DESC", function()
+      seed()
+      local err = helpers.error_of(function()
+        User:findAll{ order = { { "id", "; DROP TABLE \"Users\"" } } }
+      end)
+      assert.truthy(tostring(err):find("DESC", 1, true))
+      assert.are.equal(4, User:count())
+    end)
+
+    it("raises for a limit that is not a non-negative integer", function()
+      seed()
+      assert.has_error(function() User:findAll{ limit = "1; DELETE" } end)
+      assert.has_error(function() User:findAll{ limit = -1 } end)
+      assert.has_error(function() User:findAll{ offset = 1.5 } end)
+      assert.are.equal(4, User:count())
+    end)
+
     it("raises for an unknown attribute in attributes", function()
       local err = helpers.error_of(function()
         User:findAll{ attributes = { "id", "nope" } }

@@ -207,6 +207,36 @@ describe("transaction [#" .. dialect .. "]", function()
       assert.are.same({ "outer" }, stored())
     end)
 
+    it("refuses to commit an outer one while an inner one is open",
+       function()
+      local outer <close> = db:transaction()
+      local inner <close> = db:transaction()
+      local err = helpers.error_of(function() outer:commit() end)
+      assert.are.equal("TransactionError", err.name)
+      inner:rollback()
+      outer:commit()
+    end)
+
+    it("rolls back when an open one is garbage collected", function()
+      do
+        local t = db:transaction()
+        User:create({ name = "a" }, { transaction = t })
+      end
+      collectgarbage()
+      collectgarbage()
+      assert.are.same({}, stored())
+      User:create{ name = "b" }
+      assert.are.same({ "b" }, stored())
+    end)
+
+    it("raises an error saying closed when used after db:close", function()
+      local t = db:transaction()
+      User:create({ name = "a" }, { transaction = t })
+      db:close()
+      local err = helpers.error_of(function() t:rollback() end)
+      assert.truthy(tostring(err):find("closed", 1, true))
+    end)
+
     it("raises a TransactionError when committed twice", function()
       local t <close> = db:transaction()
       t:commit()

@@ -203,6 +203,33 @@ describe("types [#" .. dialect .. "]", function()
       assert.matches(ISO, V:findByPk(c.id).createdAt)
     end)
 
+    it("normalises an ISO 8601 string without milliseconds, or refuses it",
+       function()
+      local ok, c = pcall(V.create, V, { at = "2026-11-22T08:38:44Z" })
+      if ok then
+        assert.are.equal("2026-11-22T08:38:44.000Z", c.at)
+        assert.are.equal("2026-11-22T08:38:44.000Z", V:findByPk(c.id).at)
+      else
+        assert.are.equal(0, V:count())
+      end
+    end)
+
+    it("converts an ISO 8601 string with an offset to UTC, or refuses it",
+       function()
+      local ok, c = pcall(V.create, V, { at = "2026-11-22T10:38:44.000+02:00" })
+      if ok then
+        assert.are.equal("2026-11-22T08:38:44.000Z", V:findByPk(c.id).at)
+      else
+        assert.are.equal(0, V:count())
+      end
+    end)
+
+    it("raises for a string that is not a date and writes nothing",
+       function()
+      assert.has_error(function() V:create{ at = "not a date" } end)
+      assert.are.equal(0, db:query('SELECT COUNT(*) AS n FROM "Values"')[1].n)
+    end)
+
     it("orders chronologically", function()
       V:create{ i = 2, at = "2026-01-02T00:00:00.000Z" }
       V:create{ i = 1, at = "2025-12-31T23:59:59.999Z" }

@@ -67,6 +67,10 @@ describe("where [#" .. dialect .. "]", function()
       assert.are.same({ 1, 3, 5 }, ids{ id = { 1, 3, 5 } })
     end)
 
+    it("match nothing when empty", function()
+      assert.are.same({}, ids{ id = {} })
+    end)
+
     it("match nothing when empty in the in operator", function()
       assert.are.same({}, ids{ id = { ["in"] = {} } })
     end)
@@ -322,6 +326,18 @@ describe("where [#" .. dialect .. "]", function()
       assert.are.equal(1, W:count())
       local t = tostring(W:findByPk(1))
       assert.truthy(t:find('We"ird Name', 1, true))
+    end)
+
+    it("work in attributes and order", function()
+      local W = db:define('We"ird Name', { ['col "x"'] = assoc.STRING },
+                          { tableName = 'we"ird t' })
+      W:sync()
+      W:create{ ['col "x"'] = "a" }
+      W:create{ ['col "x"'] = "b" }
+      local list = W:findAll{ attributes = { "id", 'col "x"' },
+                              order = { { 'col "x"', "DESC" } } }
+      assert.are.same({ "b", "a" }, { list[1]['col "x"'], list[2]['col "x"'] })
+      assert.is_nil(list[1].createdAt)
     end)
 
     it("cannot break out of the quotes of a column name", function()
