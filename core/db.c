@@ -173,7 +173,7 @@ void assoc_db_set_log(assoc_db *db, assoc_log_fn log, void *udata) {
 
 /* Rewrite '?' placeholders to the dialect's form, outside quoted text. */
 static int translate_placeholders(assoc_db *db, const char *sql,
-                                  assoc_buf *b) {
+                                  assoc_buf *b, size_t *count) {
   size_t n = 0;
   char quote = 0;
   for (; *sql; sql++) {
@@ -190,21 +190,29 @@ static int translate_placeholders(assoc_db *db, const char *sql,
       assoc__buf_putc(b, c);
     }
   }
+  *count = n;
   return b->oom ? ASSOC_NOMEM : ASSOC_OK;
 }
 
 int assoc_db_query(assoc_db *db, const char *sql, const assoc_value *params,
                    size_t nparams, assoc_rows **out) {
   assoc_buf b;
+  size_t nplaceholders = 0;
   int rc = assoc__check_open(db);
   if (rc) return rc;
   if (!sql) return assoc__error(db, ASSOC_MISUSE, "SQL text expected");
   assoc__buf_init(&b);
-  rc = translate_placeholders(db, sql, &b);
-  if (rc == ASSOC_OK)
-    rc = assoc__exec(db, b.p, params, nparams, out);
-  else
+  rc = translate_placeholders(db, sql, &b, &nplaceholders);
+  if (rc != ASSOC_OK) {
     rc = assoc__error(db, ASSOC_NOMEM, "out of memory");
+  } else if (nplaceholders != nparams) {
+    /* Both drivers would bind NULL or fail obscurely: say it plainly. */
+    rc = assoc__error(db, ASSOC_ERROR, "the statement has %zu placeholder(s)"
+                      " but %zu value(s) were given", nplaceholders, nparams);
+    assoc__error_sql(db, sql);
+  } else {
+    rc = assoc__exec(db, b.p, params, nparams, out);
+  }
   assoc__buf_free(&b);
   return rc;
 }

@@ -86,10 +86,20 @@ static int sq_reconnect(assoc_db *db) {
 static int sq_prepare(assoc_db *db, const char *sql, size_t nparams,
                       void **stmt) {
   sqlite3_stmt *s = NULL;
+  const char *tail = NULL;
   int rc = sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                              &s, NULL);
+                              &s, &tail);
   (void)nparams;
   if (rc != SQLITE_OK) return sqlite_error(db, rc);
+  /* SQLite would silently ignore what follows the first statement. */
+  while (tail && (*tail == ' ' || *tail == '\t' || *tail == '\n' ||
+                  *tail == '\r' || *tail == ';'))
+    tail++;
+  if (tail && *tail) {
+    sqlite3_finalize(s);
+    return assoc__error(db, ASSOC_ERROR, "one statement expected, the text "
+                        "goes on after it: '%.40s'", tail);
+  }
   *stmt = s;
   return ASSOC_OK;
 }

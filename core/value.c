@@ -73,6 +73,75 @@ static void iso_from_seconds(double secs, char buf[32]) {
   buf[31] = '\0';
 }
 
+/* Read n digits at *s into *out. */
+static int read_digits(const char **s, const char *end, int n, int *out) {
+  int v = 0;
+  while (n-- > 0) {
+    if (*s >= end || **s < '0' || **s > '9') return 0;
+    v = v * 10 + (*(*s)++ - '0');
+  }
+  *out = v;
+  return 1;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_from_civil(int64_t y, int m, int d) {
+  int64_t era, yoe, doy, doe;
+  y -= m <= 2;
+  era = (y >= 0 ? y : y - 399) / 400;
+  yoe = y - era * 400;
+  doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/* Parse ISO 8601 "YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]][Z|(+|-)HH[:]MM]" (no
+** zone means UTC) into Unix seconds.  Both databases then store the one
+** normal form, so dates compare and sort as text on SQLite. */
+static int parse_iso(const char *s, size_t n, double *secs) {
+  const char *end = s + n;
+  int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
+  double frac = 0;
+  if (!read_digits(&s, end, 4, &y) || s >= end || *s++ != '-' ||
+      !read_digits(&s, end, 2, &mo) || s >= end || *s++ != '-' ||
+      !read_digits(&s, end, 2, &d))
+    return 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31) return 0;
+  if (s < end && (*s == 'T' || *s == ' ')) {
+    s++;
+    if (!read_digits(&s, end, 2, &h) || s >= end || *s++ != ':' ||
+        !read_digits(&s, end, 2, &mi))
+      return 0;
+    if (s < end && *s == ':') {
+      s++;
+      if (!read_digits(&s, end, 2, &sec)) return 0;
+      if (s < end && *s == '.') {
+        double scale = 0.1;
+        s++;
+        if (s >= end || *s < '0' || *s > '9') return 0;
+        while (s < end && *s >= '0' && *s <= '9') {
+          frac += (*s++ - '0') * scale;
+          scale /= 10;
+        }
+      }
+    }
+    if (h > 23 || mi > 59 || sec > 60) return 0;
+    if (s < end && (*s == 'Z' || *s == 'z')) {
+      s++;
+    } else if (s < end && (*s == '+' || *s == '-')) {
+      sign = *s++ == '-' ? -1 : 1;
+      if (!read_digits(&s, end, 2, &oh)) return 0;
+      if (s < end && *s == ':') s++;
+      if (s < end && !read_digits(&s, end, 2, &om)) return 0;
+      if (oh > 23 || om > 59) return 0;
+    }
+  }
+  if (s != end) return 0;
+  *secs = (double)days_from_civil(y, mo, d) * 86400.0 + h * 3600 + mi * 60 +
+          sec + frac - sign * (oh * 3600 + om * 60);
+  return 1;
+}
+
 void assoc__now_iso(char buf[32]) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -117,9 +186,20 @@ static int coerce(assoc_db *db, const assoc_model *m, int attr,
     }
     return bad_value(db, m, attr, v, "boolean");
   case ASSOC_TYPE_DATE:
-    if (v->kind == ASSOC_TEXT) return ASSOC_OK;
-    if (v->kind == ASSOC_INT || v->kind == ASSOC_REAL) {
-      iso_from_seconds(v->kind == ASSOC_INT ? (double)v->u.i : v->u.r, tmp);
+    if (v->kind == ASSOC_INT || v->kind == ASSOC_REAL ||
+        v->kind == ASSOC_TEXT) {
+      double secs;
+      if (v->kind == ASSOC_TEXT) {
+        if (!parse_iso(v->u.s.p, v->u.s.n, &secs))
+          return assoc__error(db, ASSOC_MISUSE, "ISO 8601 date expected for "
+                              "%s.%s, got '%.*s'", m->name,
+                              m->attrs[attr].def.name,
+                              (int)(v->u.s.n > 64 ? 64 : v->u.s.n),
+                              v->u.s.p);
+      } else {
+        secs = v->kind == ASSOC_INT ? (double)v->u.i : v->u.r;
+      }
+      iso_from_seconds(secs, tmp);
       out->kind = ASSOC_TEXT;
       out->u.s.p = tmp;
       out->u.s.n = strlen(tmp);
