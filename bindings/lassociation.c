@@ -637,11 +637,16 @@ static int acc_get(lua_State *L, call *c, int count) {
   assoc_query q;
   assoc_rows *rows = NULL;
   int64_t n = 0;
-  int opts = opts_at(L, 2), scopes, rc, single;
+  int opts = opts_at(L, 2), scopes, rc, single, inc = 0;
   unsigned flags = LBIND_Q_SCOPE | LBIND_Q_THROUGH |
-                   (count ? 0u : LBIND_Q_PAGING);
+                   (count ? 0u : LBIND_Q_PAGING | LBIND_Q_INCLUDE);
   lua_settop(L, 2);
   lbind_check_txn_opt(L, opts, c->ad->owner);
+  if (!count && opts && lua_getfield(L, opts, "include") != LUA_TNIL) {
+    uv_field(L, c->ad_idx, "target");
+    lbind_include_prepare(L, -1, -2);
+    inc = lua_gettop(L);
+  }
   push_scopes(L, c, opts);
   scopes = lua_gettop(L);
   single = c->kind == ASSOC_BELONGS_TO || c->kind == ASSOC_HAS_ONE;
@@ -676,6 +681,23 @@ static int acc_get(lua_State *L, call *c, int count) {
   }
   uv_field(L, c->ad_idx, "target");
   lbind_push_rows(L, c->ad->owner, rows, lua_gettop(L), single);
+  if (inc) {
+    /* The getter's own statement has no EXISTS: required entries filter
+    ** the loaded targets instead. */
+    if (single) {
+      lua_createtable(L, 1, 0);
+      if (!lua_isnil(L, -2)) {
+        lua_pushvalue(L, -2);
+        lua_rawseti(L, -2, 1);
+      }
+    }
+    lbind_include_load(L, c->ad->owner, -1, inc);
+    lbind_include_filter(L, -1, inc);
+    if (single) {
+      lua_rawgeti(L, -1, 1);
+      return 1;
+    }
+  }
   return 1;
 }
 

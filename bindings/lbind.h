@@ -151,6 +151,7 @@ const assoc_cond *lbind_cond_eq(lua_State *L, lbind_arena *A,
 #define LBIND_Q_SCOPE 2u    /* accessors: opts.scope (resolved by caller) */
 #define LBIND_Q_THROUGH 4u  /* joinTableAttributes, through = { where } */
 #define LBIND_Q_KEYS 8u     /* accept other keys: the caller checks them */
+#define LBIND_Q_INCLUDE 16u /* accept `include` (the caller loads it) */
 /* Build q from the options table at opts (0 or nil: none) and the scope
 ** list at scopes (0: none; an array of scope tables merged under the
 ** query: wheres ANDed, other keys as defaults). */
@@ -253,6 +254,21 @@ void lbind_validate(lua_State *L, int model_idx, int vidx, int inst_idx,
 void lbind_validate_check_spec(lua_State *L, int idx, const char *attr);
 /* Raise a ValidationError for the entries at errs, if any. */
 void lbind_validate_raise(lua_State *L, int errs);
+
+/* ---------------------------------------------------------- linclude.c */
+/* Check and resolve the include list at inc_idx (a model, an element
+** table, or a list of them) for the Model at model_idx; pushes the
+** prepared list. */
+void lbind_include_prepare(lua_State *L, int model_idx, int inc_idx);
+/* EXISTS filters for the required entries of the prepared list. */
+size_t lbind_include_exists(lua_State *L, int list_idx, lbind_arena *A,
+                            const assoc_exists **out);
+/* Load the prepared list for the instances in the array at arr_idx:
+** one statement per entry and level. */
+void lbind_include_load(lua_State *L, lbind_db *o, int arr_idx,
+                        int list_idx);
+/* Drop the instances that have nothing under a required entry. */
+void lbind_include_filter(lua_State *L, int arr_idx, int list_idx);
 
 /* ------------------------------------------------------- lassociation.c */
 void lbind_open_association(lua_State *L);

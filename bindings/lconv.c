@@ -558,9 +558,10 @@ static void check_opt_keys(lua_State *L, int opts, unsigned flags) {
   while (lua_next(L, opts)) {
     const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
                                                    : NULL;
-    if (k && strcmp(k, "include") == 0)
-      luaL_error(L, "include is not supported yet");
-    if (!k || !is_opt(k, flags)) {
+    if (k && strcmp(k, "include") == 0 && !(flags & LBIND_Q_INCLUDE))
+      luaL_error(L, "include is not supported here");
+    if (!k || !(is_opt(k, flags) ||
+                (strcmp(k, "include") == 0 && (flags & LBIND_Q_INCLUDE)))) {
       if (!(flags & LBIND_Q_KEYS))
         luaL_error(L, "unknown option '%s'", key_name(L, -2));
     }

@@ -114,8 +114,6 @@ static void check_keys(lua_State *L, int idx, const char *const *known,
     for (p = known; k && *p; p++)
       if (strcmp(k, *p) == 0) break;
     if (!k || !*p) {
-      if (k && strcmp(k, "include") == 0)
-        luaL_error(L, "include is not supported yet");
       luaL_error(L, "unknown option '%s' %s '%s'",
                  k ? k : luaL_typename(L, -2), what, name);
     }
@@ -382,6 +380,21 @@ static void opt_table(lua_State *L, int idx) {
   if (!lua_isnoneornil(L, idx)) luaL_checktype(L, idx, LUA_TTABLE);
 }
 
+/* Load the prepared include list at inc for the result on top: an array,
+** or (single) one instance or nil. */
+static void load_includes(lua_State *L, lbind_db *o, int inc, int single) {
+  if (!single) {
+    lbind_include_load(L, o, -1, inc);
+    return;
+  }
+  if (lua_isnil(L, -1)) return;
+  lua_createtable(L, 1, 0);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, 1);
+  lbind_include_load(L, o, -1, inc);
+  lua_pop(L, 1);
+}
+
 /* Run a find with the options at opts (0: none) under the view's scopes;
 ** pk_idx (0: none) adds primary key = that value. */
 static int run_find(lua_State *L, lbind_model *mo, int opts, int pk_idx,
@@ -389,12 +402,18 @@ static int run_find(lua_State *L, lbind_model *mo, int opts, int pk_idx,
   assoc_query q;
   assoc_rows *rows = NULL;
   lbind_arena *A;
-  int scopes, rc;
+  int scopes, rc, inc = 0;
   lbind_check_txn_opt(L, opts, mo->owner);
   lbind_model_field(L, 1, "active");
   scopes = lua_gettop(L);
+  if (opts && lua_getfield(L, opts, "include") != LUA_TNIL) {
+    lbind_include_prepare(L, 1, -1);
+    inc = lua_gettop(L);
+  }
   A = lbind_arena_new(L);
-  lbind_query(L, opts, scopes, mo->m, NULL, A, &q, LBIND_Q_PAGING);
+  lbind_query(L, opts, scopes, mo->m, NULL, A, &q,
+              LBIND_Q_PAGING | LBIND_Q_INCLUDE);
+  if (inc) q.nexists = lbind_include_exists(L, inc, A, &q.exists);
   if (pk_idx) {
     int pk = assoc_model_pk(mo->m);
     assoc_value v;
@@ -411,6 +430,7 @@ static int run_find(lua_State *L, lbind_model *mo, int opts, int pk_idx,
   lbind_check_rc(L, mo->owner, rc);
   lbind_model_field(L, 1, "base");
   lbind_push_rows(L, mo->owner, rows, lua_gettop(L), single);
+  if (inc) load_includes(L, mo->owner, inc, single);
   return 1;
 }
 
@@ -478,11 +498,8 @@ static void check_write_opts(lua_State *L, int idx, int need_where) {
                                                    : "?";
     for (p = keys; *p; p++)
       if (strcmp(k, *p) == 0) break;
-    if (!*p || (!need_where && strcmp(k, "where") == 0)) {
-      if (strcmp(k, "include") == 0)
-        luaL_error(L, "include is not supported yet");
+    if (!*p || (!need_where && strcmp(k, "where") == 0))
       luaL_error(L, "unknown option '%s'", k);
-    }
     lua_pop(L, 1);
   }
 }

@@ -112,9 +112,9 @@ int assoc__exists(assoc_db *db, assoc_buf *b, assoc_params *p,
   assoc__buf_puts(b, "EXISTS (SELECT 1 FROM ");
   if (a->kind == ASSOC_BELONGS_TO_MANY) {
     assoc__buf_ident(b, a->through->table);
-    assoc__buf_puts(b, " AS " J_ALIAS " INNER JOIN ");
+    assoc__buf_puts(b, " AS \"" J_ALIAS "\"" " INNER JOIN ");
     assoc__buf_ident(b, t->table);
-    assoc__buf_puts(b, " AS " T_ALIAS " ON ");
+    assoc__buf_puts(b, " AS \"" T_ALIAS "\"" " ON ");
     assoc__buf_column(b, T_ALIAS, assoc__attr_field(t, a->target_key_attr));
     assoc__buf_puts(b, " = ");
     assoc__buf_column(b, J_ALIAS, assoc__attr_field(a->through,
@@ -127,7 +127,7 @@ int assoc__exists(assoc_db *db, assoc_buf *b, assoc_params *p,
     rc = where_and(db, b, p, a->through, J_ALIAS, e->through_where);
   } else {
     assoc__buf_ident(b, t->table);
-    assoc__buf_puts(b, " AS " T_ALIAS " WHERE ");
+    assoc__buf_puts(b, " AS \"" T_ALIAS "\"" " WHERE ");
     if (a->kind == ASSOC_BELONGS_TO) {
       assoc__buf_column(b, T_ALIAS, assoc__attr_field(t, a->target_key_attr));
       assoc__buf_puts(b, " = ");
@@ -192,11 +192,11 @@ static int from_where(assoc_db *db, assoc_buf *b, assoc_params *p,
   size_t i;
   assoc__buf_puts(b, " FROM ");
   assoc__buf_ident(b, t->table);
-  assoc__buf_puts(b, " AS " T_ALIAS);
+  assoc__buf_puts(b, " AS \"" T_ALIAS "\"");
   if (a->kind == ASSOC_BELONGS_TO_MANY) {
     assoc__buf_puts(b, " INNER JOIN ");
     assoc__buf_ident(b, a->through->table);
-    assoc__buf_puts(b, " AS " J_ALIAS " ON ");
+    assoc__buf_puts(b, " AS \"" J_ALIAS "\"" " ON ");
     assoc__buf_column(b, T_ALIAS, assoc__attr_field(t, a->target_key_attr));
     assoc__buf_puts(b, " = ");
     assoc__buf_column(b, J_ALIAS, assoc__attr_field(a->through,
