@@ -54,9 +54,14 @@ static void resolve(lua_State *L, int src, int spec, int target) {
   }
   as = lua_gettop(L);
   if (lua_type(L, as) == LUA_TSTRING) {
-    if (lua_getfield(L, assocs, lua_tostring(L, as)) == LUA_TNIL)
+    if (lua_getfield(L, assocs, lua_tostring(L, as)) == LUA_TNIL) {
+      if (lbind_test_model(L, target))
+        luaL_error(L, "%s has no association named '%s' (to %s)", sname,
+                   lua_tostring(L, as),
+                   assoc_model_name(lbind_test_model(L, target)->m));
       luaL_error(L, "%s has no association named '%s'", sname,
                  lua_tostring(L, as));
+    }
   } else if (assoc_of(L, as)) {
     lua_pushvalue(L, as);
   } else if (!lua_isnil(L, as)) {

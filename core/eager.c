@@ -10,6 +10,9 @@
 
 #define T_ALIAS "assoc_t"   /* the target in eager and EXISTS queries */
 #define J_ALIAS "assoc_j"   /* the through table */
+/* EXISTS subqueries get their own names: their parent may be assoc_t. */
+#define E_ALIAS "assoc_e"
+#define EJ_ALIAS "assoc_ej"
 
 typedef struct colset {
   assoc_colmap *map;
@@ -112,36 +115,36 @@ int assoc__exists(assoc_db *db, assoc_buf *b, assoc_params *p,
   assoc__buf_puts(b, "EXISTS (SELECT 1 FROM ");
   if (a->kind == ASSOC_BELONGS_TO_MANY) {
     assoc__buf_ident(b, a->through->table);
-    assoc__buf_puts(b, " AS \"" J_ALIAS "\"" " INNER JOIN ");
+    assoc__buf_puts(b, " AS \"" EJ_ALIAS "\"" " INNER JOIN ");
     assoc__buf_ident(b, t->table);
-    assoc__buf_puts(b, " AS \"" T_ALIAS "\"" " ON ");
-    assoc__buf_column(b, T_ALIAS, assoc__attr_field(t, a->target_key_attr));
+    assoc__buf_puts(b, " AS \"" E_ALIAS "\"" " ON ");
+    assoc__buf_column(b, E_ALIAS, assoc__attr_field(t, a->target_key_attr));
     assoc__buf_puts(b, " = ");
-    assoc__buf_column(b, J_ALIAS, assoc__attr_field(a->through,
+    assoc__buf_column(b, EJ_ALIAS, assoc__attr_field(a->through,
                                                     a->other_attr));
     assoc__buf_puts(b, " WHERE ");
-    assoc__buf_column(b, J_ALIAS, assoc__attr_field(a->through, a->fk_attr));
+    assoc__buf_column(b, EJ_ALIAS, assoc__attr_field(a->through, a->fk_attr));
     assoc__buf_puts(b, " = ");
     assoc__buf_column(b, parent_ref, assoc__attr_field(parent,
                                                       a->source_key_attr));
-    rc = where_and(db, b, p, a->through, J_ALIAS, e->through_where);
+    rc = where_and(db, b, p, a->through, EJ_ALIAS, e->through_where);
   } else {
     assoc__buf_ident(b, t->table);
-    assoc__buf_puts(b, " AS \"" T_ALIAS "\"" " WHERE ");
+    assoc__buf_puts(b, " AS \"" E_ALIAS "\"" " WHERE ");
     if (a->kind == ASSOC_BELONGS_TO) {
-      assoc__buf_column(b, T_ALIAS, assoc__attr_field(t, a->target_key_attr));
+      assoc__buf_column(b, E_ALIAS, assoc__attr_field(t, a->target_key_attr));
       assoc__buf_puts(b, " = ");
       assoc__buf_column(b, parent_ref, assoc__attr_field(parent, a->fk_attr));
     } else {
-      assoc__buf_column(b, T_ALIAS, assoc__attr_field(t, a->fk_attr));
+      assoc__buf_column(b, E_ALIAS, assoc__attr_field(t, a->fk_attr));
       assoc__buf_puts(b, " = ");
       assoc__buf_column(b, parent_ref, assoc__attr_field(parent,
                                                         a->source_key_attr));
     }
     rc = ASSOC_OK;
   }
-  if (!rc && a->kind != ASSOC_BELONGS_TO) rc = scope_sql(db, b, p, a, T_ALIAS);
-  if (!rc) rc = where_and(db, b, p, t, T_ALIAS, e->where);
+  if (!rc && a->kind != ASSOC_BELONGS_TO) rc = scope_sql(db, b, p, a, E_ALIAS);
+  if (!rc) rc = where_and(db, b, p, t, E_ALIAS, e->where);
   assoc__buf_putc(b, ')');
   return rc;
 }

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Every test: C unit tests, the busted specs on SQLite, and the same specs
-# on a throwaway PostgreSQL server started here and stopped at the end;
-# then the whole suite once more under AddressSanitizer + UBSan.
+# on a throwaway PostgreSQL server started here and stopped at the end,
+# each also under valgrind; then the whole suite once more under
+# AddressSanitizer + UBSan.
 # ASSOC_PG_URL=... uses your own server instead of starting one.
-# ASSOC_SKIP_SANITIZE=1 skips the sanitizer pass.
+# ASSOC_SKIP_SANITIZE=1 skips the sanitizer pass, ASSOC_SKIP_VALGRIND=1
+# the valgrind runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+valgrind=ON
+[ "${ASSOC_SKIP_VALGRIND:-0}" = 1 ] && valgrind=OFF
+ASSOC_WITH_VALGRIND=$([ $valgrind = ON ] && echo 1 || echo 0) scripts/install-deps.sh
 
 pg_dir=""
 cleanup() {
@@ -20,8 +24,8 @@ fi
 export ASSOC_PG_URL
 
 status=0
-ASSOC_BUILD_DIR=build scripts/build.sh -DASSOC_WERROR=ON
-(cd build && ctest --output-on-failure) || status=1
+ASSOC_BUILD_DIR=build scripts/build.sh -DASSOC_WERROR=ON -DASSOC_VALGRIND=$valgrind
+(cd build && ctest --output-on-failure -j"$(nproc)") || status=1
 
 if [ "${ASSOC_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "== the same suite under AddressSanitizer + UBSan"
