@@ -47,5 +47,5 @@ local first = Task:findOne{ order = { "id" } }
 print("first task:", first.title, "owner:", first:getUser().name)
 
 local ok, err = pcall(User.create, User, { name = "", email = "nope" })
-print("created:", ok, "caught:", assoc.isError(err, "ValidationError"))
+print("bad user refused:", not ok, tostring(err.name))
 for _, e in ipairs(err.errors) do print("  " .. e.path .. ": " .. e.message) end

@@ -4,5 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ASSOC_WITH_POSTGRES_SERVER=0 scripts/install-deps.sh
-scripts/build.sh
+echo "assoc: building (log in build/quickstart-build.log)"
+mkdir -p build
+scripts/build.sh > build/quickstart-build.log 2>&1 ||
+  { cat build/quickstart-build.log; exit 1; }
 LUA_CPATH="$PWD/build/lua/?.so;;" lua5.4 examples/quickstart.lua
