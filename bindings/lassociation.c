@@ -5,6 +5,7 @@
 ** accessor's upvalues are its Association and operation; arguments become
 ** one canonical key array before the core is called.
 */
+#include <math.h>
 #include <string.h>
 
 #include "lbind.h"
@@ -428,6 +429,11 @@ static int target_error(lua_State *L, call *c, int arg, lua_Integer index,
                        "key expected, got %s", tn, got));
 }
 
+static int integer_key(const assoc_model *m, int attr) {
+  assoc_type t = assoc_model_attr(m, (size_t)attr)->type;
+  return t == ASSOC_TYPE_INTEGER || t == ASSOC_TYPE_BIGINT;
+}
+
 /* One target (at idx) as a key; arg/index for messages. */
 static void one_key(lua_State *L, call *c, int idx, int arg,
                     lua_Integer index, assoc_value *out) {
@@ -436,15 +442,25 @@ static void one_key(lua_State *L, call *c, int idx, int arg,
   lbind_inst *p;
   switch (lua_type(L, idx)) {
   case LUA_TNUMBER:
-    if (!lua_isinteger(L, idx)) {
+    if (!lua_isinteger(L, idx) && integer_key(tm, tattr)) {
       lua_Number x = lua_tonumber(L, idx);
       lua_Integer i;
-      if (!lua_numbertointeger(x, &i)) target_error(L, c, arg, index,
-                                                    "a fraction");
+      if (x != floor(x)) target_error(L, c, arg, index, "a fraction");
+      if (!lua_numbertointeger(x, &i))
+        target_error(L, c, arg, index, "a number out of range");
     }
     lbind_to_value(L, idx, tm, tattr, c->A, out, arg);
     return;
   case LUA_TSTRING:
+    if (integer_key(tm, tattr)) {
+      /* "2" is the key 2 (R5); other strings are not keys at all. */
+      int ok = lua_stringtonumber(L, lua_tostring(L, idx)) != 0 &&
+               lua_isinteger(L, -1);
+      if (ok) lua_pop(L, 1);
+      else
+        target_error(L, c, arg, index,
+                     lua_pushfstring(L, "string '%s'", lua_tostring(L, idx)));
+    }
     lbind_to_value(L, idx, tm, tattr, c->A, out, arg);
     return;
   case LUA_TUSERDATA:

@@ -811,6 +811,8 @@ static int model_sync(lua_State *L) {
   int force = 0;
   opt_table(L, 2);
   if (lua_istable(L, 2)) {
+    static const char *const known[] = {"force", NULL};
+    check_keys(L, 2, known, "to sync of", assoc_model_name(mo->m));
     lua_getfield(L, 2, "force");
     force = lua_toboolean(L, -1);
   }
@@ -821,6 +823,7 @@ static int model_sync(lua_State *L) {
 
 static int model_drop(lua_State *L) {
   lbind_model *mo = lbind_check_model(L, 1);
+  luaL_argcheck(L, lua_isnoneornil(L, 2), 2, "no options expected");
   lbind_check_rc(L, mo->owner, assoc_model_drop(mo->m));
   return 0;
 }
