@@ -37,14 +37,17 @@ static int log_protected(lua_State *L) {
 
 /* The core's log callback.  A Lua error must not unwind through the core,
 ** so the logger runs under lua_pcall and its error waits in a registry
-** slot made at open (storing into it allocates nothing). */
-static void log_fn(void *udata, const char *sql, const assoc_value *params,
-                   size_t n) {
+** slot made at open (storing into it allocates nothing).  Returning 1
+** refuses the statement: a logger that raised stops the call, whose work
+** the core then rolls back, and the error is re-raised after it. */
+static int log_fn(void *udata, const char *sql, const assoc_value *params,
+                  size_t n) {
   lbind_db *o = udata;
   lua_State *L = o->L;
   log_call c;
-  if (!L || o->has_pending || o->in_log || o->log_ref == LUA_NOREF) return;
-  if (!lua_checkstack(L, 4)) return;
+  if (o->has_pending) return 1;
+  if (!L || o->in_log || o->log_ref == LUA_NOREF) return 0;
+  if (!lua_checkstack(L, 4)) return 1;
   c.o = o;
   c.sql = sql;
   c.params = params;
@@ -57,6 +60,7 @@ static void log_fn(void *udata, const char *sql, const assoc_value *params,
     o->has_pending = 1;
   }
   o->in_log = 0;
+  return o->has_pending;
 }
 
 /* --------------------------------------------------------------- objects */

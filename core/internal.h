@@ -294,6 +294,9 @@ int assoc__exec(assoc_db *db, const char *sql, const assoc_value *params,
                 size_t nparams, assoc_rows **out);
 /* Run a statement without parameters and without caching (DDL, BEGIN). */
 int assoc__exec_simple(assoc_db *db, const char *sql);
+/* The same for a statement that undoes work (ROLLBACK, ROLLBACK TO): it is
+** logged but never refused by the logging callback. */
+int assoc__exec_rollback(assoc_db *db, const char *sql);
 /* Finalize every cached statement. */
 void assoc__cache_clear(assoc_db *db);
 

@@ -119,6 +119,13 @@ static int after_failure(assoc_db *db, int rc, const char *sql) {
   return rc;
 }
 
+static int refused(assoc_db *db, const char *sql) {
+  assoc__error(db, ASSOC_ERROR, "the logging callback failed; the "
+               "statement was not sent");
+  assoc__error_sql(db, sql);
+  return ASSOC_ERROR;
+}
+
 int assoc__exec(assoc_db *db, const char *sql, const assoc_value *params,
                 size_t nparams, assoc_rows **out) {
   void *stmt;
@@ -130,7 +137,8 @@ int assoc__exec(assoc_db *db, const char *sql, const assoc_value *params,
   rc = ensure_connection(db);
   if (rc) return rc;
   assoc__rows_reset(&db->rows);
-  if (db->log) db->log(db->log_udata, sql, params, nparams);
+  if (db->log && db->log(db->log_udata, sql, params, nparams))
+    return refused(db, sql);
   rc = statement_for(db, sql, nparams, &stmt);
   if (rc) return after_failure(db, rc, sql);
   rc = db->dialect->execute(db, stmt, params, nparams, &db->rows);
@@ -139,7 +147,7 @@ int assoc__exec(assoc_db *db, const char *sql, const assoc_value *params,
   return ASSOC_OK;
 }
 
-int assoc__exec_simple(assoc_db *db, const char *sql) {
+static int exec_simple(assoc_db *db, const char *sql, int refusable) {
   int rc = assoc__check_open(db);
   if (rc) return rc;
   if (db->broken)
@@ -148,8 +156,17 @@ int assoc__exec_simple(assoc_db *db, const char *sql) {
   rc = ensure_connection(db);
   if (rc) return rc;
   assoc__rows_reset(&db->rows);
-  if (db->log) db->log(db->log_udata, sql, NULL, 0);
+  if (db->log && db->log(db->log_udata, sql, NULL, 0) && refusable)
+    return refused(db, sql);
   rc = db->dialect->exec_simple(db, sql);
   if (rc) return after_failure(db, rc, sql);
   return ASSOC_OK;
+}
+
+int assoc__exec_simple(assoc_db *db, const char *sql) {
+  return exec_simple(db, sql, 1);
+}
+
+int assoc__exec_rollback(assoc_db *db, const char *sql) {
+  return exec_simple(db, sql, 0);
 }

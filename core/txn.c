@@ -20,14 +20,17 @@ struct assoc_txn {
 
 static int level_sql(assoc_db *db, int level, const char *what) {
   char sql[64];
-  if (level == 1) return assoc__exec_simple(db, what);
+  int undo = strcmp(what, "ROLLBACK") == 0;
+  if (level == 1)
+    return undo ? assoc__exec_rollback(db, what)
+                : assoc__exec_simple(db, what);
   if (strcmp(what, "BEGIN") == 0)
     snprintf(sql, sizeof sql, "SAVEPOINT assoc_sp_%d", level);
   else if (strcmp(what, "COMMIT") == 0)
     snprintf(sql, sizeof sql, "RELEASE SAVEPOINT assoc_sp_%d", level);
   else
     snprintf(sql, sizeof sql, "ROLLBACK TO SAVEPOINT assoc_sp_%d", level);
-  return assoc__exec_simple(db, sql);
+  return undo ? assoc__exec_rollback(db, sql) : assoc__exec_simple(db, sql);
 }
 
 static int push_level(assoc_db *db) {
@@ -42,6 +45,32 @@ static int push_level(assoc_db *db) {
   return ASSOC_OK;
 }
 
+/* Roll back one level: ROLLBACK, or ROLLBACK TO and RELEASE a savepoint.
+** The first failure wins; the caller's error, if any, is kept. */
+static int undo_level(assoc_db *db, int level) {
+  int code = db->errcode, rc;
+  char *msg = db->errmsg, *errsql = db->errsql;
+  db->errmsg = NULL;
+  db->errsql = NULL;
+  rc = level_sql(db, level, "ROLLBACK");
+  if (!rc && level > 1) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "RELEASE SAVEPOINT assoc_sp_%d", level);
+    rc = assoc__exec_rollback(db, sql);
+  }
+  if (code != ASSOC_OK) {
+    assoc__free(db->errmsg);
+    assoc__free(db->errsql);
+    db->errcode = code;
+    db->errmsg = msg;
+    db->errsql = errsql;
+  } else {
+    assoc__free(msg);
+    assoc__free(errsql);
+  }
+  return rc;
+}
+
 /* Finish the innermost level.  A rollback keeps the error that caused it. */
 static int pop_level(assoc_db *db, int commit) {
   int level = db->depth, rc;
@@ -54,18 +83,11 @@ static int pop_level(assoc_db *db, int commit) {
   }
   if (commit) {
     rc = level_sql(db, level, "COMMIT");
-    if (rc && level == 1) {
-      /* A failed COMMIT (deferred constraint) leaves the transaction open
-      ** on some servers: end it so the handle is usable again. */
-      db->dialect->exec_simple(db, "ROLLBACK");
-    }
+    /* A failed COMMIT or RELEASE (a deferred constraint, a refusing
+    ** logger) must not leave the level's work half-kept: undo it. */
+    if (rc) undo_level(db, level);
   } else {
-    rc = level_sql(db, level, "ROLLBACK");
-    if (!rc && level > 1) {
-      char sql[64];
-      snprintf(sql, sizeof sql, "RELEASE SAVEPOINT assoc_sp_%d", level);
-      rc = assoc__exec_simple(db, sql);
-    }
+    rc = undo_level(db, level);
   }
   db->depth = level - 1;
   if (db->broken) {

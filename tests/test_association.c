@@ -69,12 +69,13 @@ static assoc_value null_value(void) {
 static long nstatements;
 static int echo_sql;        /* ASSOC_TEST_SQL=1 prints every statement */
 
-static void count_statements(void *udata, const char *sql,
-                             const assoc_value *params, size_t nparams) {
+static int count_statements(void *udata, const char *sql,
+                            const assoc_value *params, size_t nparams) {
   (void)udata;
   (void)params;
   if (echo_sql) printf("  [%zu] %s\n", nparams, sql);
   nstatements++;
+  return 0;
 }
 
 typedef struct fixture {

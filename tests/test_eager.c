@@ -23,13 +23,14 @@ static int passed, failed;
 
 static int statements;
 
-static void count_statement(void *ud, const char *sql,
-                            const assoc_value *params, size_t n) {
+static int count_statement(void *ud, const char *sql,
+                           const assoc_value *params, size_t n) {
   (void)ud;
   (void)sql;
   (void)params;
   (void)n;
   statements++;
+  return 0;
 }
 
 static assoc_value integer(int64_t i) {

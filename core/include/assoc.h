@@ -91,9 +91,11 @@ typedef struct assoc_rows assoc_rows;
 typedef struct assoc_txn assoc_txn;
 
 /* Called before every statement is sent.  params are borrowed for the call.
-** The callback must not call back into the same database. */
-typedef void (*assoc_log_fn)(void *udata, const char *sql,
-                             const assoc_value *params, size_t nparams);
+** The callback must not call back into the same database.  A nonzero
+** return refuses the statement: the call fails with ASSOC_ERROR and what
+** it began is rolled back (rollbacks themselves are never refused). */
+typedef int (*assoc_log_fn)(void *udata, const char *sql,
+                            const assoc_value *params, size_t nparams);
 
 typedef struct assoc_open_opts {
   int busy_timeout_ms;        /* SQLite; 0 means the default, 5000 */
