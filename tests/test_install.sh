@@ -110,7 +110,7 @@ cpath="$prefix/lib/lua/5.4/?.so"
 " "$src/examples/quickstart.lua") >"$tmp/quickstart.out" 2>&1 ||
   fail "quickstart.lua exited with $?"
 expect "$tmp/quickstart.out" "Ada is lead on Apollo"
-expect "$tmp/quickstart.out" "caught:	true"
+expect "$tmp/quickstart.out" "bad user refused:	true"
 
 step "the installed assoc command"
 assoc_bin=$prefix/bin/assoc
