@@ -179,8 +179,8 @@ static void parse_scope(lua_State *L, int opts, const assoc_model *target,
     n++;
     lua_pop(L, 1);
   }
-  names = lbind_arena_alloc(L, A, (n ? n : 1) * sizeof *names);
-  values = lbind_arena_alloc(L, A, (n ? n : 1) * sizeof *values);
+  names = lbind_arena_array(L, A, (size_t)n, sizeof *names);
+  values = lbind_arena_array(L, A, (size_t)n, sizeof *values);
   n = 0;
   lua_pushnil(L);
   while (lua_next(L, sidx)) {
@@ -514,7 +514,7 @@ static size_t target_keys(lua_State *L, call *c, int arg, int plural,
     return 1;
   }
   n = lua_rawlen(L, arg);
-  keys = lbind_arena_alloc(L, c->A, (n ? n : 1) * sizeof *keys);
+  keys = lbind_arena_array(L, c->A, (size_t)n, sizeof *keys);
   for (i = 0; i < n; i++) {
     lua_rawgeti(L, arg, (lua_Integer)i + 1);
     one_key(L, c, lua_gettop(L), arg, (lua_Integer)i + 1, &keys[i]);

@@ -112,6 +112,10 @@ typedef struct lbind_arena lbind_arena;
 ** anywhere frees it at collection; lbind_arena_release frees it early. */
 lbind_arena *lbind_arena_new(lua_State *L);
 void *lbind_arena_alloc(lua_State *L, lbind_arena *a, size_t n);
+/* count elements of size bytes (at least one), zeroed; raises instead of
+** wrapping on a huge count. */
+void *lbind_arena_array(lua_State *L, lbind_arena *a, size_t count,
+                        size_t size);
 char *lbind_arena_strdup(lua_State *L, lbind_arena *a, const char *s,
                          size_t n);
 void lbind_arena_release(lbind_arena *a);

@@ -53,9 +53,11 @@ lbind_arena *lbind_arena_new(lua_State *L) {
 }
 
 void *lbind_arena_alloc(lua_State *L, lbind_arena *a, size_t n) {
-  size_t units = (n + sizeof(arena_align) - 1) / sizeof(arena_align);
+  size_t units;
   arena_block *b = a->head;
   void *p;
+  if (n > (SIZE_MAX - sizeof *b) / 2) luaL_error(L, "not enough memory");
+  units = (n + sizeof(arena_align) - 1) / sizeof(arena_align);
   if (units == 0) units = 1;
   if (!b || b->cap - b->used < units) {
     size_t cap = units > ARENA_UNITS ? units : ARENA_UNITS;
@@ -70,6 +72,14 @@ void *lbind_arena_alloc(lua_State *L, lbind_arena *a, size_t n) {
   b->used += units;
   memset(p, 0, units * sizeof(arena_align));
   return p;
+}
+
+void *lbind_arena_array(lua_State *L, lbind_arena *a, size_t count,
+                        size_t size) {
+  if (count == 0) count = 1;
+  /* A count taken from user data must not wrap the multiplication. */
+  if (count > (SIZE_MAX / 2) / size) luaL_error(L, "too many values");
+  return lbind_arena_alloc(L, a, count * size);
 }
 
 char *lbind_arena_strdup(lua_State *L, lbind_arena *a, const char *s,
@@ -212,7 +222,7 @@ size_t lbind_fields(lua_State *L, int idx, const assoc_model *m,
   size_t i, n = 0, nattrs = assoc_model_attr_count(m);
   assoc_field *f;
   idx = lua_absindex(L, idx);
-  f = lbind_arena_alloc(L, A, (nattrs ? nattrs : 1) * sizeof *f);
+  f = lbind_arena_array(L, A, (size_t)nattrs, sizeof *f);
   for (i = 0; i < nattrs; i++) {
     const assoc_attr_def *d = assoc_model_attr(m, i);
     lua_pushstring(L, d->name);
@@ -311,7 +321,7 @@ static assoc_value *list_values(lua_State *L, int idx, const assoc_model *m,
                "got %s", assoc_model_attr(m, (size_t)attr)->name,
                assoc_model_name(m), luaL_typename(L, idx));
   len = lua_rawlen(L, idx);
-  v = lbind_arena_alloc(L, A, (len ? len : 1) * sizeof *v);
+  v = lbind_arena_array(L, A, (size_t)len, sizeof *v);
   for (i = 0; i < len; i++) {
     lua_rawgeti(L, idx, (lua_Integer)i + 1);
     lbind_to_value(L, -1, m, attr, A, &v[i], 0);
@@ -423,7 +433,7 @@ static void cond_object(lua_State *L, int idx, const assoc_model *m,
     lua_getfield(L, -1, "n");
     n = (size_t)luaL_optinteger(L, -1, 0);
     lua_pop(L, 1);
-    v = lbind_arena_alloc(L, A, (n ? n : 1) * sizeof *v);
+    v = lbind_arena_array(L, A, (size_t)n, sizeof *v);
     for (i = 0; i < n; i++) {
       lua_rawgeti(L, -1, (lua_Integer)i + 1);
       lbind_to_value(L, -1, m, -1, A, &v[i], 0);
@@ -443,7 +453,7 @@ static void cond_object(lua_State *L, int idx, const assoc_model *m,
   if (out->kind == ASSOC_COND_NOT && n != 1)
     luaL_error(L, "assoc.NOT takes one condition");
   {
-    assoc_cond *c = lbind_arena_alloc(L, A, (n ? n : 1) * sizeof *c);
+    assoc_cond *c = lbind_arena_array(L, A, (size_t)n, sizeof *c);
     for (i = 0; i < n; i++) {
       lua_rawgeti(L, idx, (lua_Integer)i + 1);
       if (lua_type(L, -1) != LUA_TTABLE)
@@ -472,7 +482,7 @@ static void build(lua_State *L, int idx, const assoc_model *m,
   n = nk + narray;
   if (n == 1) c = out;
   else {
-    c = lbind_arena_alloc(L, A, (n ? n : 1) * sizeof *c);
+    c = lbind_arena_array(L, A, (size_t)n, sizeof *c);
     out->kind = ASSOC_COND_AND;
     out->children = c;
     out->nchildren = n;
@@ -596,7 +606,7 @@ static const char *const *name_list(lua_State *L, int idx, lbind_arena *A,
     luaL_error(L, "%s must be a list of attribute names, got %s", what,
                luaL_typename(L, idx));
   len = lua_rawlen(L, idx);
-  names = lbind_arena_alloc(L, A, (len ? len : 1) * sizeof *names);
+  names = lbind_arena_array(L, A, (size_t)len, sizeof *names);
   for (i = 0; i < len; i++) {
     lua_rawgeti(L, idx, (lua_Integer)i + 1);
     if (lua_type(L, -1) != LUA_TSTRING)
@@ -655,7 +665,7 @@ static void order_list(lua_State *L, int idx, lbind_arena *A,
   if (lua_type(L, idx) != LUA_TTABLE)
     luaL_error(L, "order must be a list, got %s", luaL_typename(L, idx));
   len = lua_rawlen(L, idx);
-  o = lbind_arena_alloc(L, A, (len ? len : 1) * sizeof *o);
+  o = lbind_arena_array(L, A, (size_t)len, sizeof *o);
   for (i = 0; i < len; i++) {
     lua_rawgeti(L, idx, (lua_Integer)i + 1);
     order_item(L, lua_gettop(L), &o[i]);

@@ -212,7 +212,7 @@ static assoc_value *query_params(lua_State *L, int idx, lbind_arena *A,
   len = lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 0
             ? (size_t)lua_tointeger(L, -1) : lua_rawlen(L, idx);
   lua_pop(L, 1);
-  v = lbind_arena_alloc(L, A, (len ? len : 1) * sizeof *v);
+  v = lbind_arena_array(L, A, (size_t)len, sizeof *v);
   for (i = 0; i < len; i++) {
     lua_rawgeti(L, idx, (lua_Integer)i + 1);
     if (lua_type(L, -1) == LUA_TTABLE)

@@ -304,8 +304,7 @@ static size_t parent_keys(lua_State *L, int arr, const assoc_association *a,
   const char *name = assoc_model_attr(sm, (size_t)attr)->name;
   lua_Integer i, n = (lua_Integer)lua_rawlen(L, arr);
   size_t k = 0;
-  assoc_value *keys = lbind_arena_alloc(L, A, (size_t)(n ? n : 1) *
-                                                  sizeof *keys);
+  assoc_value *keys = lbind_arena_array(L, A, (size_t)n, sizeof *keys);
   for (i = 1; i <= n; i++) {
     lua_rawgeti(L, arr, i);
     lbind_inst_value(L, lua_gettop(L), name);

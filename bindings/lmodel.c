@@ -194,7 +194,7 @@ static size_t parse_attrs(lua_State *L, int idx, const char *model,
     cap++;
     lua_pop(L, 1);
   }
-  src = lbind_arena_alloc(L, A, (cap ? cap : 1) * sizeof *src);
+  src = lbind_arena_array(L, A, (size_t)cap, sizeof *src);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     if (lua_type(L, -2) != LUA_TSTRING)
@@ -209,7 +209,7 @@ static size_t parse_attrs(lua_State *L, int idx, const char *model,
     lua_pop(L, 1);
   }
   qsort(src, n, sizeof *src, attr_cmp);
-  defs = lbind_arena_alloc(L, A, (n ? n : 1) * sizeof *defs);
+  defs = lbind_arena_array(L, A, (size_t)n, sizeof *defs);
   for (i = 0; i < n; i++) {
     defs[i].name = src[i].name;
     lua_pushlstring(L, src[i].name, src[i].n);
@@ -644,7 +644,7 @@ static void insert_group(lua_State *L, lbind_model *mo, int list, int g) {
   assoc_rows *rows = NULL;
   lbind_arena *A = lbind_arena_new(L);
   int base = lua_gettop(L);
-  attrs = lbind_arena_alloc(L, A, (total ? total : 1) * sizeof *attrs);
+  attrs = lbind_arena_array(L, A, (size_t)total, sizeof *attrs);
   lua_rawgeti(L, g, 1);
   lua_rawget(L, list);
   lbind_inst_field(L, -1, "values");
