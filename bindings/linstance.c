@@ -1,12 +1,218 @@
 /*
 ** linstance.c: model instances.  Each is a userdata whose metatable is its
-** model's instance metatable (a member of the registry's instance group)
-** and whose user value is the state { values, changed, model, isNew,
-** extra }.  Rows from the core become instances here, join rows included.
+** model's instance metatable (a member of the registry's instance group).
+** A row read from the database keeps its values in the userdata's own
+** user values, one slot per attribute, so an instance costs a single
+** allocation; the state { values, changed, isNew, extra } that the other
+** binding files ask for (lbind_inst_field) is made only when asked for.
 */
 #include <string.h>
 
 #include "lbind.h"
+
+/* ---------------------------------------------------------------- layout */
+
+/* User value UV_STATE of an instance is one of
+**   nil       nothing but the values, which sit in the slots;
+**   userdata  the same, and one extra: a join-row instance under its own
+**             model's name (what a belongsToMany getter hangs on each row);
+**   table     the state { values, changed, isNew, extra }, each optional.
+**             Once it has a values table, that table holds the values and
+**             the slots stay empty.
+** Slot UV_FIRST + i holds attribute i of the instance's layout. */
+#define UV_STATE 1
+#define UV_FIRST 2
+
+typedef struct lay_name {
+  const char *s;             /* an interned Lua string the layout holds */
+  size_t n;
+} lay_name;
+
+/* A model's attribute names when instances were made (associations can
+** add attributes later, so each instance keeps its own).  A userdata kept
+** by the instance metatable; its user value holds the Model object and
+** the name strings. */
+typedef struct layout {
+  lbind_model *model;
+  lay_name mname;            /* the model's name */
+  size_t n;
+  lay_name names[];
+} layout;
+
+typedef struct inst_priv {
+  lbind_inst pub;            /* first, so lbind_inst * points here */
+  layout *lay;
+} inst_priv;
+
+/* Keys in the instance metatable: light userdata cannot clash with a
+** metamethod name. */
+static const char key_current = 'c';  /* the layout of new instances */
+static const char key_layouts = 'l';  /* { [layout *] = the userdata } */
+
+static int names_current(const layout *lay, const assoc_model *m) {
+  size_t i;
+  if (assoc_model_attr_count(m) != lay->n) return 0;
+  for (i = 0; i < lay->n; i++)
+    if (strcmp(lay->names[i].s, assoc_model_attr(m, i)->name) != 0)
+      return 0;
+  return 1;
+}
+
+/* The layout of an instance of the Model at model_idx made now; imt
+** (absolute) is the model's instance metatable. */
+static layout *model_layout(lua_State *L, int imt, int model_idx) {
+  lbind_model *mo = lua_touserdata(L, model_idx);
+  int open = mo->owner->db != NULL;
+  layout *lay;
+  size_t i, n;
+  lua_rawgetp(L, imt, &key_current);
+  lay = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  /* A closed database has no names to compare: keep what there is. */
+  if (lay && lay->model == mo && (!open || names_current(lay, mo->m)))
+    return lay;
+  n = open ? assoc_model_attr_count(mo->m) : 0;
+  lay = lua_newuserdatauv(L, sizeof *lay + n * sizeof lay->names[0], 1);
+  lay->model = mo;
+  lay->n = n;
+  lua_createtable(L, (int)n, 2);                /* lay uv */
+  lua_pushvalue(L, model_idx);
+  lua_setfield(L, -2, "model");
+  if (lua_getfield(L, imt, "__name") != LUA_TSTRING) {
+    lua_pop(L, 1);
+    lua_pushliteral(L, "?");
+  }
+  lay->mname.s = lua_tolstring(L, -1, &lay->mname.n);
+  lua_setfield(L, -2, "name");
+  for (i = 0; i < n; i++) {
+    lay->names[i].s = lua_pushstring(L, assoc_model_attr(mo->m, i)->name);
+    lay->names[i].n = strlen(lay->names[i].s);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setiuservalue(L, -2, 1);                  /* lay */
+  if (lua_rawgetp(L, imt, &key_layouts) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, imt, &key_layouts);
+  }
+  lua_pushvalue(L, -2);
+  lua_rawsetp(L, -2, lay);                      /* lay layouts */
+  lua_pop(L, 1);
+  lua_rawsetp(L, imt, &key_current);
+  return lay;
+}
+
+/* The slot of attribute k of lay, or 0. */
+static int slot_of(const layout *lay, const char *k, size_t n) {
+  size_t i;
+  for (i = 0; i < lay->n; i++)     /* a short Lua string is interned */
+    if (lay->names[i].s == k) return UV_FIRST + (int)i;
+  for (i = 0; i < lay->n; i++)
+    if (lay->names[i].n == n && memcmp(lay->names[i].s, k, n) == 0)
+      return UV_FIRST + (int)i;
+  return 0;
+}
+
+static int slot_at(const layout *lay, lua_State *L, int kidx) {
+  const char *k;
+  size_t n;
+  if (lua_type(L, kidx) != LUA_TSTRING) return 0;
+  k = lua_tolstring(L, kidx, &n);
+  return slot_of(lay, k, n);
+}
+
+static inst_priv *new_instance(lua_State *L, int imt, layout *lay) {
+  inst_priv *p = lua_newuserdatauv(L, sizeof *p,
+                                   (int)lay->n + UV_FIRST - 1);
+  p->pub.model = lay->model;
+  p->lay = lay;
+  lua_pushvalue(L, imt);
+  lua_setmetatable(L, -2);
+  return p;
+}
+
+/* Push the state table of the instance at idx (absolute), making it. */
+static void push_state(lua_State *L, int idx) {
+  int t = lua_getiuservalue(L, idx, UV_STATE);
+  if (t == LUA_TTABLE) return;
+  lua_createtable(L, 0, 4);                     /* old state */
+  if (t == LUA_TUSERDATA) {                     /* a lone join instance */
+    const inst_priv *j = lua_touserdata(L, -2);
+    lua_createtable(L, 0, 1);                   /* old state extra */
+    lua_pushlstring(L, j->lay->mname.s, j->lay->mname.n);
+    lua_pushvalue(L, -4);
+    lua_rawset(L, -3);
+    lua_setfield(L, -2, "extra");
+  }
+  lua_remove(L, -2);
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, idx, UV_STATE);
+}
+
+/* Push the values table of the instance at idx if it has one. */
+static int push_values_table(lua_State *L, int idx) {
+  if (lua_getiuservalue(L, idx, UV_STATE) == LUA_TTABLE) {
+    if (lua_getfield(L, -1, "values") == LUA_TTABLE) {
+      lua_remove(L, -2);
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* Push the values table of the instance at idx (absolute), moving the
+** values out of the slots into a new one the first time. */
+static void push_values(lua_State *L, int idx) {
+  const inst_priv *p = lua_touserdata(L, idx);
+  size_t i;
+  if (push_values_table(L, idx)) return;
+  push_state(L, idx);                           /* state */
+  lua_createtable(L, 0, (int)p->lay->n);        /* state vals */
+  for (i = 0; i < p->lay->n; i++) {
+    int slot = UV_FIRST + (int)i;
+    if (lua_getiuservalue(L, idx, slot) == LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_setfield(L, -2, p->lay->names[i].s);
+    lua_pushnil(L);
+    lua_setiuservalue(L, idx, slot);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "values");
+  lua_remove(L, -2);
+}
+
+/* Push the canonical Model of the instance at idx (absolute). */
+static void push_model(lua_State *L, int idx) {
+  const inst_priv *p = lua_touserdata(L, idx);
+  int top = lua_gettop(L);
+  if (lua_getmetatable(L, idx) &&
+      lua_rawgetp(L, -1, &key_layouts) == LUA_TTABLE &&
+      lua_rawgetp(L, -1, p->lay) == LUA_TUSERDATA &&
+      lua_getiuservalue(L, -1, 1) == LUA_TTABLE) {
+    lua_getfield(L, -1, "model");
+    lua_replace(L, top + 1);
+  } else {
+    lua_pushnil(L);
+    lua_replace(L, top + 1);
+  }
+  lua_settop(L, top + 1);
+}
+
+/* After a row was loaded: not new, nothing changed. */
+static void clear_state(lua_State *L, int idx) {
+  if (lua_getiuservalue(L, idx, UV_STATE) == LUA_TTABLE) {
+    lua_pushnil(L);
+    lua_setfield(L, -2, "changed");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "isNew");
+  }
+  lua_pop(L, 1);
+}
 
 /* --------------------------------------------------------------- helpers */
 
@@ -29,15 +235,48 @@ lbind_inst *lbind_check_instance(lua_State *L, int idx) {
 }
 
 void lbind_inst_field(lua_State *L, int idx, const char *field) {
-  lua_getiuservalue(L, idx, 1);
-  lua_getfield(L, -1, field);
+  idx = lua_absindex(L, idx);
+  if (strcmp(field, "values") == 0) {
+    push_values(L, idx);
+    return;
+  }
+  if (strcmp(field, "model") == 0) {
+    push_model(L, idx);
+    return;
+  }
+  if (strcmp(field, "isNew") == 0) {
+    int is_new = 0;
+    if (lua_getiuservalue(L, idx, UV_STATE) == LUA_TTABLE) {
+      lua_getfield(L, -1, "isNew");
+      is_new = lua_toboolean(L, -1);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    lua_pushboolean(L, is_new);
+    return;
+  }
+  push_state(L, idx);                           /* state */
+  if (lua_getfield(L, -1, field) == LUA_TNIL &&
+      (strcmp(field, "changed") == 0 || strcmp(field, "extra") == 0)) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, field);
+  }
   lua_remove(L, -2);
 }
 
 void lbind_inst_value(lua_State *L, int idx, const char *name) {
-  lbind_inst_field(L, idx, "values");
-  lua_getfield(L, -1, name);
-  lua_remove(L, -2);
+  idx = lua_absindex(L, idx);
+  if (push_values_table(L, idx)) {
+    lua_getfield(L, -1, name);
+    lua_remove(L, -2);
+  } else {
+    const inst_priv *p = lua_touserdata(L, idx);
+    int slot = slot_of(p->lay, name, strlen(name));
+    if (slot) lua_getiuservalue(L, idx, slot);
+    else lua_pushnil(L);
+  }
   if (lbind_is_null(L, -1)) {
     lua_pop(L, 1);
     lua_pushnil(L);
@@ -45,25 +284,20 @@ void lbind_inst_value(lua_State *L, int idx, const char *name) {
 }
 
 lbind_inst *lbind_push_instance(lua_State *L, int model_idx, int is_new) {
-  lbind_inst *p;
+  inst_priv *p;
+  int imt;
   model_idx = lua_absindex(L, model_idx);
-  p = lua_newuserdatauv(L, sizeof *p, 1);
-  p->model = lua_touserdata(L, model_idx);
   lbind_model_field(L, model_idx, "imt");
-  lua_setmetatable(L, -2);
-  lua_createtable(L, 0, 5);                     /* inst state */
-  lua_newtable(L);
-  lua_setfield(L, -2, "values");
-  lua_newtable(L);
-  lua_setfield(L, -2, "changed");
-  lua_pushvalue(L, model_idx);
-  lua_setfield(L, -2, "model");
-  lua_pushboolean(L, is_new);
-  lua_setfield(L, -2, "isNew");
-  lua_newtable(L);
-  lua_setfield(L, -2, "extra");
-  lua_setiuservalue(L, -2, 1);                  /* inst */
-  return p;
+  imt = lua_gettop(L);
+  p = new_instance(L, imt, model_layout(L, imt, model_idx));
+  lua_remove(L, imt);
+  if (is_new) {
+    lua_createtable(L, 0, 4);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "isNew");
+    lua_setiuservalue(L, -2, UV_STATE);
+  }
+  return &p->pub;
 }
 
 /* The model name of the instance at idx, from its metatable (valid after
@@ -97,27 +331,55 @@ static void check_value_type(lua_State *L, int idx, const assoc_model *m,
   }
 }
 
+static int same_value(lua_State *L, int cur, int v) {
+  return lua_rawequal(L, cur, v) ||
+         ((lua_isnil(L, cur) || lbind_is_null(L, cur)) &&
+          (lua_isnil(L, v) || lbind_is_null(L, v)));
+}
+
+static void mark_changed(lua_State *L, int idx, int kidx) {
+  lbind_inst_field(L, idx, "changed");
+  lua_pushvalue(L, kidx);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
 /* values[k] = v at kidx/vidx of the instance at idx, marking it changed
 ** when it differs (nil is stored as assoc.null: an explicit NULL). */
 static void set_value(lua_State *L, int idx, int kidx, int vidx) {
+  const inst_priv *p = lua_touserdata(L, idx);
   int same;
-  lbind_inst_field(L, idx, "values");           /* vals */
+  idx = lua_absindex(L, idx);
+  kidx = lua_absindex(L, kidx);
+  vidx = lua_absindex(L, vidx);
+  if (!push_values_table(L, idx)) {
+    int slot = slot_at(p->lay, L, kidx);
+    if (slot) {
+      lua_getiuservalue(L, idx, slot);
+      same = same_value(L, -1, vidx);
+      lua_pop(L, 1);
+      if (!same) {
+        if (lua_isnil(L, vidx)) lbind_push_null(L);
+        else lua_pushvalue(L, vidx);
+        lua_setiuservalue(L, idx, slot);
+        mark_changed(L, idx, kidx);
+      }
+      return;
+    }
+    /* not in the layout (an attribute added since): the table has it */
+    push_values(L, idx);
+  }
   lua_pushvalue(L, kidx);
   lua_rawget(L, -2);                            /* vals cur */
-  same = lua_rawequal(L, -1, vidx) ||
-         ((lua_isnil(L, -1) || lbind_is_null(L, -1)) &&
-          (lua_isnil(L, vidx) || lbind_is_null(L, vidx)));
+  same = same_value(L, -1, vidx);
   lua_pop(L, 1);
   if (!same) {
     lua_pushvalue(L, kidx);
     if (lua_isnil(L, vidx)) lbind_push_null(L);
     else lua_pushvalue(L, vidx);
     lua_rawset(L, -3);
-    lbind_inst_field(L, idx, "changed");
-    lua_pushvalue(L, kidx);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, -3);
-    lua_pop(L, 1);
+    mark_changed(L, idx, kidx);
   }
   lua_pop(L, 1);
 }
@@ -173,97 +435,248 @@ void lbind_build_instance(lua_State *L, int model_idx, int vidx, int argn) {
   lua_settop(L, inst);
 }
 
-/* Load the current row's columns into the instance at inst (whose model is
-** m); columns of another model (a join row) make an instance of that
-** model under extra[<its name>]. */
-static void fill_row(lua_State *L, lbind_db *o, assoc_rows *rows, int inst,
-                     const assoc_model *m, int db_idx) {
-  size_t i, ncols = assoc_rows_column_count(rows);
-  const assoc_model *jm = NULL;
-  int vals, jvals = 0;
-  lbind_inst_field(L, inst, "values");
-  vals = lua_gettop(L);
+/* How the columns of a result fill instances: worked out once per
+** result, used for every row. */
+typedef struct col_plan {
+  int dest;                  /* -1 none, 0 the row's instance, k join k */
+  int slot;                  /* user value; 0: by name in a values table */
+  const char *name;
+  assoc_type type;
+  /* The column's last text, whose Lua string is the plan's user value:
+  ** a run of equal values (timestamps, a status) is interned once. */
+  int cache;                 /* 1 on, 0 nothing kept yet, -1 off */
+  unsigned hits, misses;
+  size_t lastn;
+  char last[40];
+} col_plan;
+
+typedef struct join_plan {
+  const assoc_model *m;
+  layout *lay;
+  int imt;                   /* stack index of its instance metatable */
+} join_plan;
+
+typedef struct row_plan {
+  size_t ncols, njoin;
+  col_plan *cols;
+  join_plan *joins;
+} row_plan;
+
+/* Push the plan for rows of m (into the slots of lay, or by name when lay
+** is NULL); columns of another model (a join row) go to an instance of
+** that model, whose Model and metatable it leaves on the stack above the
+** plan. */
+static row_plan *make_plan(lua_State *L, assoc_rows *rows,
+                                 const assoc_model *m, const layout *lay,
+                                 int db_idx) {
+  size_t i, k, ncols = assoc_rows_column_count(rows);
+  row_plan *pl = lua_newuserdatauv(L, sizeof *pl + ncols *
+                                   (sizeof(col_plan) + sizeof(join_plan)),
+                                   (int)ncols);
+  pl->ncols = ncols;
+  pl->njoin = 0;
+  pl->cols = (col_plan *)(void *)(pl + 1);
+  pl->joins = (join_plan *)(void *)(pl->cols + ncols);
   for (i = 0; i < ncols; i++) {
     const assoc_model *cm = NULL;
-    int attr = assoc_rows_column_attr(rows, i, &cm), target, rc;
-    assoc_value v;
-    const assoc_attr_def *d;
+    int attr = assoc_rows_column_attr(rows, i, &cm);
+    col_plan *c = &pl->cols[i];
+    c->dest = -1;
+    c->cache = 0;
+    c->hits = c->misses = 0;
+    c->lastn = 0;
     if (attr < 0 || !cm) continue;
-    if (cm == m) target = vals;
-    else {
-      if (cm != jm) {
-        luaL_checkstack(L, 8, NULL);
-        jm = cm;
-        lbind_inst_field(L, inst, "extra");     /* extra */
-        lbind_push_model(L, db_idx, cm);        /* extra jmodel */
-        lbind_push_instance(L, -1, 0);          /* extra jmodel jinst */
-        lua_pushvalue(L, -1);
-        lua_setfield(L, -4, assoc_model_name(cm));
-        lbind_inst_field(L, -1, "values");      /* extra jmodel jinst jv */
-        jvals = lua_gettop(L);
-      }
-      target = jvals;
+    c->name = assoc_model_attr(cm, (size_t)attr)->name;
+    c->type = assoc_model_attr(cm, (size_t)attr)->type;
+    c->slot = UV_FIRST + attr;
+    if (cm == m) {
+      c->dest = 0;
+      if (!lay) c->slot = 0;
+      continue;
     }
+    for (k = 0; k < pl->njoin; k++)
+      if (pl->joins[k].m == cm) break;
+    if (k == pl->njoin) {
+      int model;
+      luaL_checkstack(L, 4, NULL);
+      lbind_push_model(L, db_idx, cm);
+      model = lua_gettop(L);
+      lbind_model_field(L, model, "imt");
+      pl->joins[k].m = cm;
+      pl->joins[k].imt = lua_gettop(L);
+      pl->joins[k].lay = model_layout(L, lua_gettop(L), model);
+      pl->njoin++;
+    }
+    c->dest = (int)k + 1;
+  }
+  return pl;
+}
+
+/* extra[<its model's name>] = the join instance at j (absolute). */
+static void attach_extra(lua_State *L, int inst, int j) {
+  const inst_priv *jp = lua_touserdata(L, j);
+  int t = lua_getiuservalue(L, inst, UV_STATE);
+  if (t == LUA_TUSERDATA) {                     /* replace the same one */
+    const inst_priv *old = lua_touserdata(L, -1);
+    if (old->lay->mname.n == jp->lay->mname.n &&
+        memcmp(old->lay->mname.s, jp->lay->mname.s, jp->lay->mname.n) == 0)
+      t = LUA_TNIL;
+  }
+  lua_pop(L, 1);
+  if (t == LUA_TNIL) {
+    lua_pushvalue(L, j);
+    lua_setiuservalue(L, inst, UV_STATE);
+    return;
+  }
+  lbind_inst_field(L, inst, "extra");
+  lua_pushlstring(L, jp->lay->mname.s, jp->lay->mname.n);
+  lua_pushvalue(L, j);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+/* Push text value v of column i (plan at plan_idx), reusing the string
+** of the row before when it is the same. */
+static void push_text(lua_State *L, row_plan *pl, int plan_idx, size_t i,
+                      const assoc_value *v) {
+  col_plan *c = &pl->cols[i];
+  size_t n = v->u.s.n;
+  if (c->cache < 0 || n > sizeof c->last) {
+    lua_pushlstring(L, v->u.s.p, n);
+    return;
+  }
+  if (c->cache > 0 && c->lastn == n && memcmp(c->last, v->u.s.p, n) == 0) {
+    lua_getiuservalue(L, plan_idx, (int)i + 1);
+    c->hits++;
+    return;
+  }
+  lua_pushlstring(L, v->u.s.p, n);
+  /* Mostly distinct (titles, names): stop keeping them. */
+  if (++c->misses >= 8 && c->misses > 2 * c->hits) {
+    c->cache = -1;
+    lua_pushnil(L);
+    lua_setiuservalue(L, plan_idx, (int)i + 1);
+    return;
+  }
+  memcpy(c->last, v->u.s.p, n);
+  c->lastn = n;
+  c->cache = 1;
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, plan_idx, (int)i + 1);
+}
+
+/* Load the current row into the instance at inst: into its values table
+** at vals, or its slots when vals is 0.  The plan is at plan_idx. */
+static void fill_row(lua_State *L, lbind_db *o, assoc_rows *rows,
+                     int plan_idx, int inst, int vals) {
+  row_plan *pl = lua_touserdata(L, plan_idx);
+  int base = lua_gettop(L);
+  size_t i, k;
+  luaL_checkstack(L, (int)pl->njoin + 4, NULL);
+  for (k = 0; k < pl->njoin; k++)
+    new_instance(L, pl->joins[k].imt, pl->joins[k].lay);
+  for (i = 0; i < pl->ncols; i++) {
+    const col_plan *c = &pl->cols[i];
+    assoc_value v;
+    int rc;
+    if (c->dest < 0) continue;
     rc = assoc_rows_value(rows, i, &v);
     if (rc != ASSOC_OK) lbind_check_rc(L, o, rc);
     if (v.kind == ASSOC_NULL) continue;
-    d = assoc_model_attr(cm, (size_t)attr);
-    lbind_push_value(L, &v, d->type);
-    lua_setfield(L, target, d->name);
+    if (v.kind == ASSOC_TEXT && c->type != ASSOC_TYPE_JSON)
+      push_text(L, pl, plan_idx, i, &v);
+    else
+      lbind_push_value(L, &v, c->type);
+    if (c->dest > 0) lua_setiuservalue(L, base + c->dest, c->slot);
+    else if (vals) lua_setfield(L, vals, c->name);
+    else lua_setiuservalue(L, inst, c->slot);
   }
-  lua_settop(L, vals - 1);
+  for (k = 0; k < pl->njoin; k++) attach_extra(L, inst, base + 1 + (int)k);
+  lua_settop(L, base);
 }
 
 void lbind_push_rows(lua_State *L, lbind_db *o, assoc_rows *rows,
                      int model_idx, int single) {
-  lbind_model *mo;
+  int plan = 0;
+  layout *lay;
   lua_Integer n = 0;
-  int db_idx, out = 0, rc;
+  int top, db_idx, imt, out = 0, rc;
   model_idx = lua_absindex(L, model_idx);
-  mo = lua_touserdata(L, model_idx);
+  top = lua_gettop(L);
   lbind_model_field(L, model_idx, "db");
   db_idx = lua_gettop(L);
+  lbind_model_field(L, model_idx, "imt");
+  imt = lua_gettop(L);
+  lay = model_layout(L, imt, model_idx);
   if (!single) {
     lua_newtable(L);
     out = lua_gettop(L);
   }
   while ((rc = rows ? assoc_rows_step(rows) : ASSOC_DONE) == ASSOC_ROW) {
-    lbind_push_instance(L, model_idx, 0);
-    fill_row(L, o, rows, lua_gettop(L), mo->m, db_idx);
+    if (!plan) {
+      plan = lua_gettop(L) + 1;
+      make_plan(L, rows, ((lbind_model *)lua_touserdata(L, model_idx))->m,
+                lay, db_idx);
+    }
+    new_instance(L, imt, lay);
+    fill_row(L, o, rows, plan, lua_gettop(L), 0);
     if (single) {
       lbind_check_rc(L, o, ASSOC_OK);
-      lua_remove(L, db_idx);
+      lua_replace(L, top + 1);
+      lua_settop(L, top + 1);
       return;
     }
     lua_rawseti(L, out, ++n);
   }
   lbind_check_rc(L, o, rc);
   if (single) lua_pushnil(L);
-  lua_remove(L, db_idx);
+  else lua_pushvalue(L, out);
+  lua_replace(L, top + 1);
+  lua_settop(L, top + 1);
 }
 
 int lbind_load_row(lua_State *L, lbind_db *o, assoc_rows *rows,
                    int inst_idx) {
-  lbind_inst *p;
-  int rc, top = lua_gettop(L);
+  const inst_priv *p;
+  layout *lay;
+  size_t i;
+  int rc, top = lua_gettop(L), vals = 0, model;
   inst_idx = lua_absindex(L, inst_idx);
   p = lua_touserdata(L, inst_idx);
   rc = rows ? assoc_rows_step(rows) : ASSOC_DONE;
   lbind_check_rc(L, o, rc);
-  lua_getiuservalue(L, inst_idx, 1);            /* state */
-  lua_newtable(L);
-  lua_setfield(L, -2, "changed");
-  lua_pushboolean(L, 0);
-  lua_setfield(L, -2, "isNew");
+  clear_state(L, inst_idx);
   if (rc != ASSOC_ROW) {
     lua_settop(L, top);
     return 0;
   }
-  lua_newtable(L);
-  lua_setfield(L, -2, "values");
-  lua_getfield(L, -1, "model");                 /* state model */
-  lbind_model_field(L, -1, "db");               /* state model db */
-  fill_row(L, o, rows, inst_idx, p->model->m, lua_gettop(L));
+  push_model(L, inst_idx);
+  model = lua_gettop(L);
+  lbind_model_field(L, model, "db");            /* model db */
+  lbind_model_field(L, model, "imt");           /* model db imt */
+  lay = model_layout(L, model + 2, model);
+  if (lay == p->lay) {
+    /* The values go back into the slots, emptied first. */
+    if (lua_getiuservalue(L, inst_idx, UV_STATE) == LUA_TTABLE) {
+      lua_pushnil(L);
+      lua_setfield(L, -2, "values");
+    }
+    lua_pop(L, 1);
+    for (i = 0; i < lay->n; i++) {
+      lua_pushnil(L);
+      lua_setiuservalue(L, inst_idx, UV_FIRST + (int)i);
+    }
+  } else {
+    /* The model has other attributes now: a table holds them. */
+    push_state(L, inst_idx);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "values");
+    vals = lua_gettop(L);
+    lay = NULL;
+  }
+  make_plan(L, rows, p->pub.model->m, lay, model + 1);
+  fill_row(L, o, rows, vals ? vals + 1 : model + 3, inst_idx, vals);
   lbind_check_rc(L, o, ASSOC_OK);
   lua_settop(L, top);
   return 1;
@@ -272,7 +685,7 @@ int lbind_load_row(lua_State *L, lbind_db *o, assoc_rows *rows,
 /* --------------------------------------------------------------- writing */
 
 /* The condition "primary key(s) = the instance's values". */
-static const assoc_cond *pk_where(lua_State *L, int vals,
+static const assoc_cond *pk_where(lua_State *L, int inst,
                                   const assoc_model *m, lbind_arena *A) {
   const assoc_cond *w = NULL;
   size_t i, n = assoc_model_attr_count(m);
@@ -280,13 +693,13 @@ static const assoc_cond *pk_where(lua_State *L, int vals,
     const assoc_attr_def *d = assoc_model_attr(m, i);
     assoc_value v;
     if (!d->primary_key) continue;
-    lua_getfield(L, vals, d->name);
-    if (lua_isnil(L, -1) || lbind_is_null(L, -1))
+    lbind_inst_value(L, inst, d->name);
+    if (lua_isnil(L, -1))
       luaL_error(L, "%s instance has no value for its primary key '%s'",
                  assoc_model_name(m), d->name);
     lbind_to_value(L, -1, m, (int)i, A, &v, 0);
     w = lbind_cond_and(L, A, w, lbind_cond_eq(L, A, m, (int)i, &v));
-    lua_pop(L, 1);   /* the values table holds the string */
+    lua_pop(L, 1);   /* the instance holds the string */
   }
   if (!w)
     luaL_error(L, "%s has no primary key", assoc_model_name(m));
@@ -372,15 +785,12 @@ static void inst_update(lua_State *L, lbind_inst *p, int idx, int model,
     assoc_query q;
     int64_t count = 0;
     memset(&q, 0, sizeof q);
-    q.where = pk_where(L, vals, m, A);
+    q.where = pk_where(L, idx, m, A);
     rc = assoc_model_update(p->model->m, f, n, &q, &count);
     lbind_arena_release(A);
     lbind_check_rc(L, o, rc);
   }
-  lua_getiuservalue(L, idx, 1);
-  lua_newtable(L);
-  lua_setfield(L, -2, "changed");
-  lua_pop(L, 1);
+  clear_state(L, idx);
 }
 
 void lbind_inst_save(lua_State *L, int idx, int opts_idx) {
@@ -429,9 +839,17 @@ static lbind_inst *self_instance(lua_State *L) {
 static int inst_get(lua_State *L);
 
 static int inst_to_table(lua_State *L) {
-  self_instance(L);
+  const inst_priv *p = (const inst_priv *)self_instance(L);
+  size_t i;
   lua_newtable(L);
-  lbind_inst_field(L, 1, "values");
+  if (!push_values_table(L, 1)) {
+    for (i = 0; i < p->lay->n; i++) {
+      lua_getiuservalue(L, 1, UV_FIRST + (int)i);
+      if (lua_isnil(L, -1) || lbind_is_null(L, -1)) lua_pop(L, 1);
+      else lua_setfield(L, -2, p->lay->names[i].s);
+    }
+    return 1;
+  }
   lua_pushnil(L);
   while (lua_next(L, -2)) {                     /* t vals k v */
     if (lbind_is_null(L, -1)) {
@@ -514,10 +932,9 @@ static int inst_destroy(lua_State *L) {
   lbind_inst_field(L, 1, "isNew");
   if (lua_toboolean(L, -1))
     luaL_error(L, "cannot destroy an unsaved %s", inst_model_name(L, 1));
-  lbind_inst_field(L, 1, "values");             /* 4 */
   A = lbind_arena_new(L);
   memset(&q, 0, sizeof q);
-  q.where = pk_where(L, 4, p->model->m, A);
+  q.where = pk_where(L, 1, p->model->m, A);
   rc = assoc_model_destroy(p->model->m, &q, &deleted);
   lbind_arena_release(A);
   lbind_check_rc(L, o, rc);
@@ -534,10 +951,9 @@ static int inst_reload(lua_State *L) {
   check_opts(L, 2);
   lua_settop(L, 2);
   lbind_check_txn_opt(L, 2, o);
-  lbind_inst_field(L, 1, "values");             /* 3 */
   A = lbind_arena_new(L);
   memset(&q, 0, sizeof q);
-  q.where = pk_where(L, 3, p->model->m, A);
+  q.where = pk_where(L, 1, p->model->m, A);
   rc = assoc_model_find(p->model->m, &q, &rows);
   lbind_arena_release(A);
   lbind_check_rc(L, o, rc);
@@ -570,7 +986,14 @@ static void sort_names(lua_State *L, int idx) {
 static int inst_changed(lua_State *L) {
   int nargs = lua_gettop(L);
   self_instance(L);
-  lbind_inst_field(L, 1, "changed");            /* ... c */
+  /* Only a write makes the table; reading an instance that has none
+  ** reads an empty one. */
+  if (nargs >= 3 && lua_type(L, 2) == LUA_TSTRING) {
+    lbind_inst_field(L, 1, "changed");
+  } else if (lua_getiuservalue(L, 1, UV_STATE) != LUA_TTABLE ||
+             lua_getfield(L, -1, "changed") != LUA_TTABLE) {
+    lua_newtable(L);
+  }                                             /* ... c */
   if (lua_type(L, 2) == LUA_TSTRING) {
     lua_pushvalue(L, 2);
     if (nargs >= 3) {
@@ -602,24 +1025,69 @@ static int inst_is_new_record(lua_State *L) {
 
 /* ----------------------------------------------------------- metamethods */
 
+/* The instance a metamethod got: the metatable must be this model's
+** (upvalue up), since Lua code can reach the metamethods themselves. */
+static inst_priv *meta_self(lua_State *L, int up) {
+  /* (comparing pointers is much cheaper than lua_rawequal) */
+  if (!lua_getmetatable(L, 1) ||
+      lua_topointer(L, -1) != lua_topointer(L, lua_upvalueindex(up)))
+    luaL_typeerror(L, 1, "model instance");
+  lua_pop(L, 1);
+  return lua_touserdata(L, 1);
+}
+
+/* meta_self for __index, called with exactly (inst, key, nil) on the
+** stack, which it leaves with the metatable pushed: the caller's indexes
+** stay fixed and nothing is popped. */
+static inst_priv *meta_check(lua_State *L) {
+  if (lua_gettop(L) != 3) lua_settop(L, 3);   /* called by hand */
+  if (!lua_getmetatable(L, 1) ||
+      lua_topointer(L, 4) != lua_topointer(L, lua_upvalueindex(2)))
+    luaL_typeerror(L, 1, "model instance");
+  return lua_touserdata(L, 1);
+}
+
+/* Methods, then attributes, then extras (join rows, includes).  The hot
+** path of every attribute read: few API calls, and nothing popped. */
 static int inst_index(lua_State *L) {
+  const inst_priv *p;
+  int t, vt;
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
-  lua_getiuservalue(L, 1, 1);                   /* nil state */
-  lua_getfield(L, -1, "values");
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, -2) != LUA_TNIL) {
-    if (lbind_is_null(L, -1)) lua_pushnil(L);
+  p = meta_check(L);                            /* inst key nil imt */
+  t = lua_getiuservalue(L, 1, UV_STATE);        /* ... state */
+  if (t == LUA_TTABLE &&
+      lua_getfield(L, -1, "values") == LUA_TTABLE) {    /* ... state vals */
+    lua_pushvalue(L, 2);
+    vt = lua_rawget(L, -2);
+  } else if (lua_type(L, 2) == LUA_TSTRING) {
+    size_t n;
+    const char *k = lua_tolstring(L, 2, &n);
+    int slot = slot_of(p->lay, k, n);
+    vt = slot ? lua_getiuservalue(L, 1, slot) : LUA_TNIL;
+    if (vt == LUA_TNIL && t == LUA_TUSERDATA) {
+      /* the lone extra: a join-row instance under its model's name */
+      const inst_priv *j = lua_touserdata(L, 5);
+      if (n == j->lay->mname.n && memcmp(k, j->lay->mname.s, n) == 0) {
+        lua_pushvalue(L, 5);
+        return 1;
+      }
+    }
+  } else {
+    vt = LUA_TNIL;
+  }
+  if (vt != LUA_TNIL) {
+    if (vt == LUA_TUSERDATA && lbind_is_null(L, -1)) lua_pushnil(L);
     return 1;
   }
-  lua_pop(L, 2);
-  lua_getfield(L, -1, "extra");
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, -2) != LUA_TNIL) return 1;
-  lua_pop(L, 2);
+  lua_settop(L, 5);
+  if (t == LUA_TTABLE && lua_getfield(L, 5, "extra") == LUA_TTABLE) {
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
+  }
   if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "Model")
       == 0) {
-    lua_getfield(L, -1, "model");
+    push_model(L, 1);
     return 1;
   }
   lua_pushnil(L);
@@ -627,8 +1095,8 @@ static int inst_index(lua_State *L) {
 }
 
 static int inst_newindex(lua_State *L) {
-  lbind_inst *p = lua_touserdata(L, 1);
-  check_set(L, p, 2, 3, 0);
+  inst_priv *p = meta_self(L, 1);
+  check_set(L, &p->pub, 2, 3, 0);
   set_value(L, 1, 2, 3);
   return 0;
 }
@@ -721,9 +1189,11 @@ void lbind_instance_meta(lua_State *L, const assoc_model *m) {
   lua_newtable(L);                              /* imt methods */
   luaL_setfuncs(L, inst_methods, 0);
   lua_pushvalue(L, -1);
-  lua_pushcclosure(L, inst_index, 1);
+  lua_pushvalue(L, -3);
+  lua_pushcclosure(L, inst_index, 2);
   lua_setfield(L, -3, "__index");
-  lua_pushcfunction(L, inst_newindex);
+  lua_pushvalue(L, -2);
+  lua_pushcclosure(L, inst_newindex, 1);
   lua_setfield(L, -3, "__newindex");
   lua_pushcfunction(L, inst_tostring);
   lua_setfield(L, -3, "__tostring");

@@ -15,7 +15,7 @@
 enum {
   SQL_GET, SQL_COUNT, SQL_HAS, SQL_ADD, SQL_DELETE_OTHERS, SQL_DELETE_ALL,
   SQL_REMOVE, SQL_SELECT_KEY, SQL_ADD_JOIN_SIG, SQL_ADD_JOIN,
-  SQL_SET_JOIN_SIG, SQL_SET_JOIN
+  SQL_SET_JOIN_SIG, SQL_SET_JOIN, SQL_COUNT_LINKS
 };
 
 #define DB(a) ((a)->source->db)
@@ -88,6 +88,44 @@ static int gen_count(assoc_association *a, assoc_buf *b) {
   return ASSOC_OK;
 }
 
+/* Is the key pair of a's join rows declared unique (the through model's
+** primary key or its UNIQUE pair, which add's ON CONFLICT relies on)? */
+static int pair_unique(const assoc_association *a) {
+  const assoc_model *j = a->through;
+  int f = a->fk_attr, o = a->other_attr;
+  return (j->pk_pair[0] == f && j->pk_pair[1] == o) ||
+         (j->pk_pair[0] == o && j->pk_pair[1] == f) ||
+         (j->unique_pair[0] == f && j->unique_pair[1] == o) ||
+         (j->unique_pair[0] == o && j->unique_pair[1] == f);
+}
+
+/* Can a plain count count join rows instead of joined targets?  When the
+** association has no target scope and the other key is a declared foreign
+** key to the target key (the database keeps every link pointing at a
+** target, which is exactly one row since a foreign key references a
+** unique column), the two counts agree, and the join with the target
+** table costs a lookup per link. */
+static int count_links(const assoc_association *a) {
+  const assoc_attr *o = &a->through->attrs[a->other_attr];
+  return a->nscope == 0 && o->references_table && o->references_column &&
+         strcmp(o->references_table, a->target->table) == 0 &&
+         strcmp(o->references_column, TKEY(a)) == 0;
+}
+
+/* "SELECT COUNT(*) FROM through AS J WHERE J.fk = ?" */
+static int gen_count_links(assoc_association *a, assoc_buf *b) {
+  assoc_model *j = a->through;
+  assoc__buf_puts(b, "SELECT COUNT(*) FROM ");
+  assoc__buf_ident(b, j->table);
+  assoc__buf_puts(b, " AS ");
+  assoc__buf_ident(b, j->name);
+  assoc__buf_puts(b, " WHERE ");
+  assoc__buf_column(b, j->name, JFK(a));
+  assoc__buf_puts(b, " = ");
+  assoc__placeholder(DB(a), b, 1);
+  return ASSOC_OK;
+}
+
 static int run_query(assoc_association *a, const assoc_value *src,
                      const assoc_query *q, int counting, int64_t *count,
                      assoc_rows **out) {
@@ -99,10 +137,17 @@ static int run_query(assoc_association *a, const assoc_value *src,
   assoc_colmap *map = NULL;
   size_t nmap = 0, capmap = 0, ph;
   int rc = ASSOC_OK;
+  /* Every column, the common case: the plain statement's text (made
+  ** once) starts this one too. */
+  int all = counting || (!q->attributes && !q->join_attributes_set);
+  const char *prefix = NULL;
   assoc__buf_init(&b);
   assoc__params_init(&p);
-  if (counting) {
-    assoc__buf_puts(&b, "SELECT COUNT(*)");
+  if (all) {
+    prefix = counting ? assoc__assoc_sql(a, SQL_COUNT, gen_count)
+                      : assoc__assoc_sql(a, SQL_GET, gen_get);
+    if (!prefix) return db->errcode;
+    assoc__buf_puts(&b, prefix);
   } else {
     assoc__buf_puts(&b, "SELECT ");
     rc = assoc__select_list(db, &b, t, t->name, q->attributes,
@@ -118,12 +163,12 @@ static int run_query(assoc_association *a, const assoc_value *src,
                                                      : 0,
                               &map, &nmap, &capmap);
     }
+    if (!rc) {
+      ph = p.n;
+      from_joined(a, &b, &ph);
+    }
   }
-  if (!rc) {
-    ph = p.n;
-    from_joined(a, &b, &ph);
-    rc = joined_params(a, &p, src);
-  }
+  if (!rc) rc = joined_params(a, &p, src);
   if (!rc && q->through_where) {
     assoc__buf_puts(&b, " AND (");
     rc = assoc__where(db, &b, &p, j, j->name, q->through_where);
@@ -142,7 +187,12 @@ static int run_query(assoc_association *a, const assoc_value *src,
       rc = assoc__assoc_scalars(db, b.p, &p, count, 1);
     } else {
       rc = assoc__exec(db, b.p, p.v, p.n, NULL);
-      if (!rc) rc = assoc__rows_apply_map(db, map, nmap);
+      if (!rc && all) {
+        rc = assoc__assoc_map_all(db, 0, t);
+        if (!rc) rc = assoc__assoc_map_all(db, t->nattrs, j);
+      } else if (!rc) {
+        rc = assoc__rows_apply_map(db, map, nmap);
+      }
       if (!rc && out) *out = &db->rows;
     }
   }
@@ -182,7 +232,8 @@ int assoc__btm_count(assoc_association *a, const assoc_value *src,
   if (rc) return rc;
   if (q && (q->where || q->through_where))
     return run_query(a, src, q, 1, out, NULL);
-  sql = assoc__assoc_sql(a, SQL_COUNT, gen_count);
+  sql = count_links(a) ? assoc__assoc_sql(a, SQL_COUNT_LINKS, gen_count_links)
+                       : assoc__assoc_sql(a, SQL_COUNT, gen_count);
   if (!sql) return db->errcode;
   assoc__params_init(&p);
   rc = joined_params(a, &p, src);
@@ -198,9 +249,14 @@ int assoc__btm_count(assoc_association *a, const assoc_value *src,
 static int gen_has(assoc_association *a, assoc_buf *b) {
   assoc_model *t = a->target, *j = a->through;
   size_t ph = 0;
-  assoc__buf_puts(b, "SELECT COUNT(DISTINCT ");
-  assoc__buf_column(b, j->name, JOTHER(a));
-  assoc__buf_puts(b, ") FROM ");
+  if (a->nscope == 0 && pair_unique(a)) {
+    /* one join row per linked key: no DISTINCT (a temporary index) */
+    assoc__buf_puts(b, "SELECT COUNT(*) FROM ");
+  } else {
+    assoc__buf_puts(b, "SELECT COUNT(DISTINCT ");
+    assoc__buf_column(b, j->name, JOTHER(a));
+    assoc__buf_puts(b, ") FROM ");
+  }
   assoc__buf_ident(b, j->table);
   assoc__buf_puts(b, " AS ");
   assoc__buf_ident(b, j->name);
@@ -378,9 +434,12 @@ static int gen_add_plain(assoc_association *a, assoc_buf *b) {
   return ASSOC_OK;
 }
 
+/* kl: the key list already made (set makes it once for two statements),
+** or NULL to make it from keys. */
 static int add_params(assoc_association *a, assoc_params *p,
                       const assoc_value *src, const join_set *js,
-                      const assoc_value *keys, size_t n) {
+                      const assoc_value *keys, size_t n,
+                      const assoc_value *kl) {
   assoc_db *db = DB(a);
   assoc_model *j = a->through;
   size_t i;
@@ -391,7 +450,8 @@ static int add_params(assoc_association *a, assoc_params *p,
     rc = assoc__assoc_push_now(db, p, j, j->created_at);
   if (!rc && j->updated_at >= 0)
     rc = assoc__assoc_push_now(db, p, j, j->updated_at);
-  if (!rc) rc = assoc__push_key_list(db, p, j, a->other_attr, keys, n);
+  if (!rc && kl) assoc__params_push(p, kl);
+  else if (!rc) rc = assoc__push_key_list(db, p, j, a->other_attr, keys, n);
   return rc;
 }
 
@@ -442,7 +502,7 @@ int assoc__btm_add(assoc_association *a, const assoc_value *src,
   rc = join_collect(a, join, njoin, &js);
   if (!rc) {
     sql = add_sql(a, &js, ON_CONFLICT_UPDATE_CHANGED);
-    rc = sql ? add_params(a, &p, src, &js, keys, n) : db->errcode;
+    rc = sql ? add_params(a, &p, src, &js, keys, n, NULL) : db->errcode;
     /* One statement: atomic by itself. */
     if (!rc) rc = assoc__assoc_run(db, sql, &p);
   }
@@ -524,6 +584,25 @@ static int delete_params(assoc_association *a, assoc_params *p,
   return p->oom ? assoc__error(db, ASSOC_NOMEM, "out of memory") : ASSOC_OK;
 }
 
+/* delete_params for set, whose key list the add statement binds too: the
+** list is made once, into p, and *kl points at it (valid while p is). */
+static int delete_params_kl(assoc_association *a, assoc_params *p,
+                            const assoc_value *src, const assoc_value *keys,
+                            size_t n, const assoc_value **kl) {
+  assoc_db *db = DB(a);
+  size_t at;
+  int rc = assoc__push_attr_value(db, p, a->through, a->fk_attr, src);
+  at = p->n;
+  if (!rc)
+    rc = assoc__push_key_list(db, p, a->through, a->other_attr, keys, n);
+  *kl = NULL;
+  if (rc) return rc;
+  assoc__assoc_scope_params(a, p, 0);
+  if (p->oom) return assoc__error(db, ASSOC_NOMEM, "out of memory");
+  *kl = &p->v[at];            /* nothing is pushed onto p after this */
+  return ASSOC_OK;
+}
+
 int assoc__btm_set(assoc_association *a, const assoc_value *src,
                    const assoc_value *keys, size_t n,
                    const assoc_field *join, size_t njoin) {
@@ -531,6 +610,7 @@ int assoc__btm_set(assoc_association *a, const assoc_value *src,
   join_set js;
   assoc_params p, q;
   const char *del, *add;
+  const assoc_value *kl = NULL;
   int rc = check_keys_defined(a);
   if (rc) return rc;
   assoc__params_init(&p);
@@ -551,8 +631,8 @@ int assoc__btm_set(assoc_association *a, const assoc_value *src,
     add = del ? add_sql(a, &js, ON_CONFLICT_UPDATE) : NULL;
     rc = add ? ASSOC_OK : db->errcode;
     /* Every value is converted before BEGIN, so bad input sends nothing. */
-    if (!rc) rc = delete_params(a, &p, src, keys, n);
-    if (!rc) rc = add_params(a, &q, src, &js, keys, n);
+    if (!rc) rc = delete_params_kl(a, &p, src, keys, n, &kl);
+    if (!rc) rc = add_params(a, &q, src, &js, keys, n, kl);
     if (!rc && q.oom) rc = assoc__error(db, ASSOC_NOMEM, "out of memory");
     if (!rc) {
       rc = assoc__atomic_begin(db);
@@ -623,7 +703,7 @@ int assoc__btm_create(assoc_association *a, const assoc_value *src,
     if (!rc)
       rc = assoc__assoc_inserted_value(db, a->target, a->target_key_attr,
                                        &key, &hold);
-    if (!rc) rc = add_params(a, &p, src, &js, &key, 1);
+    if (!rc) rc = add_params(a, &p, src, &js, &key, 1, NULL);
     if (!rc) rc = assoc__assoc_run(db, add, &p);
     rc = assoc__atomic_end(db, rc);
   }

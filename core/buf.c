@@ -49,7 +49,14 @@ void assoc__buf_puts(assoc_buf *b, const char *s) {
   assoc__buf_putn(b, s, strlen(s));
 }
 
-void assoc__buf_putc(assoc_buf *b, char c) { assoc__buf_putn(b, &c, 1); }
+void assoc__buf_putc(assoc_buf *b, char c) {
+  if (!b->oom && b->n + 2 <= b->cap) {    /* the common case, inline */
+    b->p[b->n++] = c;
+    b->p[b->n] = '\0';
+    return;
+  }
+  assoc__buf_putn(b, &c, 1);
+}
 
 void assoc__buf_printf(assoc_buf *b, const char *fmt, ...) {
   char small[128];
@@ -71,11 +78,15 @@ void assoc__buf_printf(assoc_buf *b, const char *fmt, ...) {
 }
 
 void assoc__buf_ident(assoc_buf *b, const char *s) {
+  const char *q;
   assoc__buf_putc(b, '"');
-  for (; *s; s++) {
-    if (*s == '"') assoc__buf_putc(b, '"');
-    assoc__buf_putc(b, *s);
+  /* Copied in runs up to each embedded quote, which is doubled. */
+  while ((q = strchr(s, '"')) != NULL) {
+    assoc__buf_putn(b, s, (size_t)(q - s) + 1);
+    assoc__buf_putc(b, '"');
+    s = q + 1;
   }
+  assoc__buf_puts(b, s);
   assoc__buf_putc(b, '"');
 }
 

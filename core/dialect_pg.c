@@ -33,6 +33,7 @@ int assoc__classify_sqlstate(const char *sqlstate) {
 
 #ifdef ASSOC_WITH_PG
 
+#include <libpq-events.h>
 #include <libpq-fe.h>
 
 /* Type OIDs from pg_type.h (stable across server versions). */
@@ -62,6 +63,9 @@ typedef struct pg_cell {
   size_t n;
   int64_t row;               /* row `bytes` belongs to, -1 none */
   char text[48];             /* normalized timestamp */
+  size_t textn;
+  char raw[40];              /* the server's text that `text` came from */
+  size_t rawn;               /* 0: none */
 } pg_cell;
 
 /* What rows->result points to while a result is open: the PGresult and
@@ -166,14 +170,193 @@ static int command_ok(const PGresult *res) {
          s == PGRES_EMPTY_QUERY;
 }
 
+/* ------------------------------------------------- deferred statements */
+
+/* BEGIN, and the savepoints that transactions and atomic accessors open
+** and release, cannot fail on a working session, and nothing needs their
+** answer: they wait here for the next statement and travel with it in
+** one pipeline.  A transaction of one accessor call is then two round
+** trips (BEGIN + the statement, COMMIT), not three, and a setProjects
+** inside it adds no round trip for its savepoint.  The list belongs to
+** the connection (libpq instance data), for connections assoc opened. */
+#define PENDING_MAX 8
+
+typedef struct pg_conn_state {
+  int npending;
+  char pending[PENDING_MAX][48];
+} pg_conn_state;
+
+static int pg_event(PGEventId id, void *info, void *pass) {
+  (void)pass;
+  if (id == PGEVT_CONNRESET) {            /* a new session: nothing owed */
+    pg_conn_state *cs = PQinstanceData(((PGEventConnReset *)info)->conn,
+                                       pg_event);
+    if (cs != NULL)
+      cs->npending = 0;
+  } else if (id == PGEVT_CONNDESTROY) {
+    assoc__free(PQinstanceData(((PGEventConnDestroy *)info)->conn,
+                               pg_event));
+  }
+  return 1;
+}
+
+static pg_conn_state *conn_state(assoc_db *db) {
+  return db->owns_conn && db->conn != NULL ? PQinstanceData(db->conn,
+                                                            pg_event)
+                                           : NULL;
+}
+
+/* Without the state (out of memory, a host's connection) every statement
+** simply goes at once. */
+static void attach_state(assoc_db *db) {
+  pg_conn_state *cs;
+  if (!db->owns_conn || PQinstanceData(db->conn, pg_event) != NULL)
+    return;
+  cs = assoc__malloc(sizeof *cs);
+  if (cs == NULL)
+    return;
+  cs->npending = 0;
+  if (!PQregisterEventProc(db->conn, pg_event, "assoc", NULL) ||
+      !PQsetInstanceData(db->conn, pg_event, cs))
+    assoc__free(cs);
+}
+
+static int deferrable(const char *sql) {
+  return strcmp(sql, "BEGIN") == 0 ||
+         strncmp(sql, "SAVEPOINT assoc_sp_", 19) == 0 ||
+         strncmp(sql, "RELEASE SAVEPOINT assoc_sp_", 27) == 0;
+}
+
+/* Queue sql if it can wait; 1 if it was queued. */
+static int defer(assoc_db *db, const char *sql) {
+  pg_conn_state *cs = conn_state(db);
+  if (cs == NULL || !deferrable(sql) || cs->npending == PENDING_MAX ||
+      strlen(sql) >= sizeof cs->pending[0])
+    return 0;
+  strcpy(cs->pending[cs->npending++], sql);
+  return 1;
+}
+
+/* Send the n deferred statements (their results are read back by
+** read_pending); 0 if sending failed. */
+static int send_pending(PGconn *conn, const pg_conn_state *cs, int n) {
+  int i;
+  for (i = 0; i < n; i++)
+    if (!PQsendQueryParams(conn, cs->pending[i], 0, NULL, NULL, NULL, NULL,
+                           0))
+      return 0;
+  return 1;
+}
+
+/* Drain the results of one pipelined command; keep the first. */
+static PGresult *take_result(PGconn *conn) {
+  PGresult *first = NULL, *r;
+  while ((r = PQgetResult(conn)) != NULL) {
+    if (first == NULL) first = r;
+    else PQclear(r);
+  }
+  return first;
+}
+
+/* Read the results of n deferred statements: NULL if all went well, else
+** the first failure (PQclear it). */
+static PGresult *read_pending(PGconn *conn, int n, int *failed) {
+  PGresult *fail = NULL;
+  int i;
+  for (i = 0; i < n; i++) {
+    PGresult *r = take_result(conn);
+    if (fail == NULL && !*failed && (r == NULL || !command_ok(r))) {
+      fail = r;
+      *failed = 1;
+    } else {
+      PQclear(r);
+    }
+  }
+  return fail;
+}
+
+static void read_sync(PGconn *conn) {
+  PGresult *r;
+  while ((r = PQgetResult(conn)) != NULL) {
+    int sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    if (sync) break;
+  }
+}
+
+/* Run the deferred statements and then sql (one statement, or NULL), in
+** one round trip when the connection can pipeline.  The first failure is
+** the result. */
+static int run_pending(assoc_db *db, const char *sql) {
+  PGconn *conn = db->conn;
+  pg_conn_state *cs = conn_state(db);
+  PGresult *fail = NULL, *last;
+  int i, n = cs ? cs->npending : 0, failed = 0, rc = ASSOC_OK;
+  if (cs != NULL)
+    cs->npending = 0;
+  if (!PQenterPipelineMode(conn)) {
+    /* one at a time, then */
+    for (i = 0; i <= n && !failed; i++) {
+      const char *q = i < n ? cs->pending[i] : sql;
+      PGresult *r;
+      if (q == NULL)
+        break;
+      r = PQexec(conn, q);
+      if (r == NULL || !command_ok(r)) {
+        rc = result_error(db, r);
+        failed = 1;
+      }
+      PQclear(r);
+    }
+    return rc;
+  }
+  if ((cs != NULL && !send_pending(conn, cs, n)) ||
+      (sql != NULL &&
+       !PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0)) ||
+      !PQpipelineSync(conn)) {
+    PQexitPipelineMode(conn);
+    return result_error(db, NULL);
+  }
+  fail = read_pending(conn, n, &failed);
+  if (sql != NULL) {
+    last = take_result(conn);
+    if (!failed && (last == NULL || !command_ok(last))) {
+      fail = last;
+      failed = 1;
+    } else {
+      PQclear(last);
+    }
+  }
+  read_sync(conn);
+  PQexitPipelineMode(conn);
+  if (failed) {
+    rc = result_error(db, fail);
+    PQclear(fail);
+  }
+  return rc;
+}
+
 /* ------------------------------------------------------------ connection */
 
 static int pg_exec_simple(assoc_db *db, const char *sql) {
   PGresult *res;
+  pg_conn_state *cs;
   int rc = ASSOC_OK;
   if (db->conn == NULL)
     return assoc__error(db, ASSOC_CONNECTION, "connection lost: %s",
                         "no connection to the server");
+  if (defer(db, sql))
+    return ASSOC_OK;
+  cs = conn_state(db);
+  if (cs != NULL && cs->npending > 0) {
+    /* One statement (COMMIT, ROLLBACK...) goes along with what waits;
+    ** a script (no extended protocol for those) goes after it. */
+    if (strchr(sql, ';') == NULL)
+      return run_pending(db, sql);
+    rc = run_pending(db, NULL);
+    if (rc != ASSOC_OK)
+      return rc;
+  }
   res = PQexec(db->conn, sql);
   if (res == NULL || !command_ok(res))
     rc = result_error(db, res);
@@ -208,8 +391,10 @@ static int pg_setup(assoc_db *db) {
   if (db->conn == NULL)
     return assoc__error(db, ASSOC_CONNECTION, "connection lost: %s",
                         "no connection to the server");
-  if (db->owns_conn)
+  if (db->owns_conn) {
     PQsetNoticeProcessor(db->conn, swallow_notice, NULL);
+    attach_state(db);
+  }
   return pg_exec_simple(db,
                         "SET client_min_messages TO WARNING; "
                         "SET TIME ZONE 'UTC'; "
@@ -313,6 +498,20 @@ static void pg_reset(assoc_rows *rows) {
 /* Text-format parameter storage: 32 bytes hold any int64 or %.17g. */
 #define NUMBUF 32
 
+/* v in decimal, NUL-terminated, into p[NUMBUF] (snprintf costs more than
+** the rest of binding a statement). */
+static void fmt_int(char *p, int64_t v) {
+  char tmp[24], *q = tmp + sizeof tmp;
+  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  do {
+    *--q = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0) *--q = '-';
+  memcpy(p, q, (size_t)(tmp + sizeof tmp - q));
+  p[tmp + sizeof tmp - q] = '\0';
+}
+
 /* Inside a transaction a failed statement would abort the whole
 ** transaction on PostgreSQL.  So each statement runs between SAVEPOINT and
 ** RELEASE, sent together in pipeline mode: one round trip, as without the
@@ -320,25 +519,26 @@ static void pg_reset(assoc_rows *rows) {
 static const char GUARD_BEGIN[] = "SAVEPOINT assoc_stmt";
 static const char GUARD_END[] = "RELEASE SAVEPOINT assoc_stmt";
 
-/* Drain the results of one pipelined command; keep the first. */
-static PGresult *take_result(PGconn *conn) {
-  PGresult *first = NULL, *r;
-  while ((r = PQgetResult(conn)) != NULL) {
-    if (first == NULL) first = r;
-    else PQclear(r);
-  }
-  return first;
-}
-
+/* The statement between SAVEPOINT and RELEASE, after whatever was
+** deferred, in one pipeline.  A deferred statement that failed is the
+** result (and the rest was not run). */
 static PGresult *exec_guarded(assoc_db *db, pg_stmt *st,
                               const char **values, const int *lengths,
                               const int *formats) {
   PGconn *conn = db->conn;
-  PGresult *res, *r;
-  if (!PQenterPipelineMode(conn))
+  pg_conn_state *cs = conn_state(db);
+  PGresult *res, *fail;
+  int n = cs ? cs->npending : 0, failed = 0;
+  if (!PQenterPipelineMode(conn)) {
+    if (n > 0 && run_pending(db, NULL) != ASSOC_OK)
+      return NULL;
     return PQexecPrepared(conn, st->name, st->nparams, values, lengths,
                           formats, 0);
-  if (!PQsendQueryParams(conn, GUARD_BEGIN, 0, NULL, NULL, NULL, NULL, 0) ||
+  }
+  if (cs != NULL)
+    cs->npending = 0;
+  if ((cs != NULL && n > 0 && !send_pending(conn, cs, n)) ||
+      !PQsendQueryParams(conn, GUARD_BEGIN, 0, NULL, NULL, NULL, NULL, 0) ||
       !PQsendQueryPrepared(conn, st->name, st->nparams, values, lengths,
                            formats, 0) ||
       !PQsendQueryParams(conn, GUARD_END, 0, NULL, NULL, NULL, NULL, 0) ||
@@ -346,16 +546,16 @@ static PGresult *exec_guarded(assoc_db *db, pg_stmt *st,
     PQexitPipelineMode(conn);
     return NULL;
   }
+  fail = read_pending(conn, n, &failed);
   PQclear(take_result(conn));              /* SAVEPOINT */
   res = take_result(conn);                 /* the statement */
   PQclear(take_result(conn));              /* RELEASE, or aborted */
-  /* The sync point: read until PGRES_PIPELINE_SYNC. */
-  while ((r = PQgetResult(conn)) != NULL) {
-    int sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-    PQclear(r);
-    if (sync) break;
-  }
+  read_sync(conn);
   PQexitPipelineMode(conn);
+  if (failed) {
+    PQclear(res);
+    return fail;
+  }
   return res;
 }
 
@@ -373,11 +573,17 @@ static int pg_execute(assoc_db *db, void *stmt, const assoc_value *params,
   const char **values = NULL;
   int *lengths = NULL, *formats = NULL;
   char *text = NULL, *p;
-  size_t i, need = 0;
+  size_t i, need = 0, size;
   PGresult *res;
   pg_result *r;
   int ncols, rc = ASSOC_OK;
   const char *tuples;
+  /* The arrays and the text of a usual statement fit here: no malloc. */
+  union {
+    char c[1024];
+    const char *align;
+  } small;
+  void *block = NULL;
 
   pg_reset(rows);
   rows->ncols = 0;
@@ -409,15 +615,17 @@ static int pg_execute(assoc_db *db, void *stmt, const assoc_value *params,
     }
   }
   if (nparams > 0) {
-    values = assoc__malloc(nparams * sizeof *values);
-    lengths = assoc__malloc(nparams * sizeof *lengths);
-    formats = assoc__malloc(nparams * sizeof *formats);
-    text = assoc__malloc(need > 0 ? need : 1);
-    if (values == NULL || lengths == NULL || formats == NULL ||
-        text == NULL) {
+    /* values, lengths, formats and the text in one block */
+    size = nparams * (sizeof *values + 2 * sizeof *lengths) + need + 1;
+    block = size <= sizeof small.c ? small.c : assoc__malloc(size);
+    if (block == NULL) {
       rc = assoc__error(db, ASSOC_NOMEM, "out of memory");
       goto done;
     }
+    values = block;
+    lengths = (int *)(void *)(values + nparams);
+    formats = lengths + nparams;
+    text = (char *)(formats + nparams);
   }
   p = text;
   for (i = 0; i < nparams; i++) {
@@ -426,7 +634,7 @@ static int pg_execute(assoc_db *db, void *stmt, const assoc_value *params,
     formats[i] = 0;
     switch (v->kind) {
     case ASSOC_INT:
-      snprintf(p, NUMBUF, "%lld", (long long)v->u.i);
+      fmt_int(p, v->u.i);
       values[i] = p;
       p += NUMBUF;
       break;
@@ -470,11 +678,19 @@ static int pg_execute(assoc_db *db, void *stmt, const assoc_value *params,
     }
   }
 
-  if (db->depth > 0)
+  if (db->depth > 0) {
     res = exec_guarded(db, st, values, lengths, formats);
-  else
+  } else {
+    /* (nothing waits outside a transaction; should something, it goes
+    ** first) */
+    pg_conn_state *cs = conn_state(db);
+    if (cs != NULL && cs->npending > 0 && run_pending(db, NULL) != ASSOC_OK) {
+      rc = db->errcode;
+      goto done;
+    }
     res = PQexecPrepared(db->conn, st->name, st->nparams, values, lengths,
                          formats, 0);
+  }
   if (res == NULL || !command_ok(res)) {
     rc = result_error(db, res);
     PQclear(res);
@@ -496,6 +712,8 @@ static int pg_execute(assoc_db *db, void *stmt, const assoc_value *params,
     r->cells[i].n = 0;
     r->cells[i].row = -1;
     r->cells[i].text[0] = '\0';
+    r->cells[i].textn = 0;
+    r->cells[i].rawn = 0;
   }
   rows->result = r;
   rows->row = -1;
@@ -505,10 +723,7 @@ static int pg_execute(assoc_db *db, void *stmt, const assoc_value *params,
   rows->state = r->ntuples > 0 ? ASSOC_ROW : ASSOC_DONE;
 
 done:
-  assoc__free(values);
-  assoc__free(lengths);
-  assoc__free(formats);
-  assoc__free(text);
+  if (block != small.c) assoc__free(block);
   return rc;
 }
 
@@ -568,6 +783,14 @@ static int digits(const char **s, int min, int max, int64_t *out) {
   }
   *out = v;
   return n >= min;
+}
+
+/* The n low decimal digits of v (0 <= v), zero-padded. */
+static void put_digits(char *p, int64_t v, int n) {
+  while (n-- > 0) {
+    p[n] = (char)('0' + v % 10);
+    v /= 10;
+  }
 }
 
 /* "2026-11-22 08:38:44.123456+05:30" (ISO DateStyle; offset absent for
@@ -631,9 +854,38 @@ static int iso_utc(const char *s, char out[48]) {
     mi = rem / 60 % 60;
     sec = rem % 60;
   }
-  snprintf(out, 48, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y,
-           (int)mo, (int)d, (int)h, (int)mi, (int)sec, ms);
+  if (y < 0 || y > 9999) {
+    snprintf(out, 48, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y,
+             (int)mo, (int)d, (int)h, (int)mi, (int)sec, ms);
+    return 1;
+  }
+  /* By hand: snprintf costs more than everything else in a row. */
+  put_digits(out, y, 4);
+  out[4] = '-';
+  put_digits(out + 5, mo, 2);
+  out[7] = '-';
+  put_digits(out + 8, d, 2);
+  out[10] = 'T';
+  put_digits(out + 11, h, 2);
+  out[13] = ':';
+  put_digits(out + 14, mi, 2);
+  out[16] = ':';
+  put_digits(out + 17, sec, 2);
+  out[19] = '.';
+  put_digits(out + 20, ms, 3);
+  out[23] = 'Z';
+  out[24] = '\0';
   return 1;
+}
+
+/* The server's text of an integer column ("-42"): strtoll, minus the
+** locale and base handling it does not need. */
+static int64_t parse_int8(const char *s) {
+  uint64_t u = 0;
+  int neg = *s == '-';
+  if (neg || *s == '+') s++;
+  while (*s >= '0' && *s <= '9') u = u * 10 + (uint64_t)(*s++ - '0');
+  return neg ? (int64_t)((uint64_t)0 - u) : (int64_t)u;
 }
 
 static int pg_column(assoc_rows *rows, size_t i, assoc_value *out) {
@@ -654,7 +906,7 @@ static int pg_column(assoc_rows *rows, size_t i, assoc_value *out) {
   switch (PQftype(r->res, (int)i)) {
   case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID:
     out->kind = ASSOC_INT;
-    out->u.i = strtoll(s, NULL, 10);
+    out->u.i = parse_int8(s);
     break;
   case OID_FLOAT4: case OID_FLOAT8: case OID_NUMERIC:
     out->kind = ASSOC_REAL;
@@ -680,16 +932,28 @@ static int pg_column(assoc_rows *rows, size_t i, assoc_value *out) {
     out->u.s.p = (const char *)c->bytes;
     out->u.s.n = c->n;
     break;
-  case OID_TIMESTAMP: case OID_TIMESTAMPTZ:
+  case OID_TIMESTAMP: case OID_TIMESTAMPTZ: {
+    size_t n = (size_t)PQgetlength(r->res, row, (int)i);
     out->kind = ASSOC_TEXT;
-    if (iso_utc(s, c->text)) {
+    /* Rows often repeat a time (written together): convert it once. */
+    if (c->rawn > 0 && c->rawn == n && memcmp(c->raw, s, n) == 0) {
       out->u.s.p = c->text;
-      out->u.s.n = strlen(c->text);
+      out->u.s.n = c->textn;
+    } else if (iso_utc(s, c->text)) {
+      c->textn = strlen(c->text);
+      c->rawn = 0;
+      if (n < sizeof c->raw) {
+        memcpy(c->raw, s, n);
+        c->rawn = n;
+      }
+      out->u.s.p = c->text;
+      out->u.s.n = c->textn;
     } else {
       out->u.s.p = s;
-      out->u.s.n = (size_t)PQgetlength(r->res, row, (int)i);
+      out->u.s.n = n;
     }
     break;
+  }
   default:                   /* text, varchar, json, jsonb, date, ... */
     out->kind = ASSOC_TEXT;
     out->u.s.p = s;
@@ -701,8 +965,22 @@ static int pg_column(assoc_rows *rows, size_t i, assoc_value *out) {
 
 /* -------------------------------------------------------------- SQL text */
 
+/* Append integer v in decimal (as "%lld" would; printf costs more than
+** the whole rest of a key list). */
+static void put_int(assoc_buf *b, int64_t v) {
+  char tmp[24], *p = tmp + sizeof tmp;
+  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0) *--p = '-';
+  assoc__buf_putn(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 static void pg_placeholder(assoc_buf *b, size_t n) {
-  assoc__buf_printf(b, "$%zu", n);
+  assoc__buf_putc(b, '$');
+  put_int(b, (int64_t)n);
 }
 
 static void pg_column_type(assoc_buf *b, const assoc_attr_def *a, int serial,
@@ -779,7 +1057,7 @@ static int pg_encode_key_list(assoc_buf *out, const assoc_value *keys,
       assoc__buf_putc(out, ',');
     switch (k->kind) {
     case ASSOC_INT:
-      assoc__buf_printf(out, "%lld", (long long)k->u.i);
+      put_int(out, k->u.i);
       break;
     case ASSOC_REAL:
       if (isnan(k->u.r))

@@ -48,8 +48,13 @@ int assoc__classify_sqlite(int ext) {
 
 static int sq_connect(assoc_db *db, const char *target) {
   sqlite3 *conn = NULL;
+  /* NOMUTEX: an assoc_db is one cursor and one error state, never used by
+  ** two threads at once, so SQLite's own per-call locking of the
+  ** connection (two mutex calls in every bind, step and column read)
+  ** would buy nothing. */
   int rc = sqlite3_open_v2(target, &conn,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                           SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
     int code = conn ? assoc__classify_sqlite(sqlite3_extended_errcode(conn))
                     : ASSOC_NOMEM;
@@ -176,27 +181,34 @@ static const char *sq_column_name(assoc_rows *rows, size_t i) {
   return sqlite3_column_name(rows->stmt, (int)i);
 }
 
+/* One sqlite3_column_value per column, then the value's accessors, which
+** skip the statement-level bookkeeping each sqlite3_column_* call repeats.
+** (SQLite calls such a value unprotected: only other threads could race
+** on it, and the connection is NOMUTEX, used by one thread at a time.) */
 static int sq_column(assoc_rows *rows, size_t i, assoc_value *out) {
-  sqlite3_stmt *s = rows->stmt;
-  int col = (int)i;
-  switch (sqlite3_column_type(s, col)) {
+  sqlite3_value *v = sqlite3_column_value(rows->stmt, (int)i);
+  switch (sqlite3_value_type(v)) {
   case SQLITE_INTEGER:
     out->kind = ASSOC_INT;
-    out->u.i = sqlite3_column_int64(s, col);
+    out->u.i = sqlite3_value_int64(v);
     break;
   case SQLITE_FLOAT:
     out->kind = ASSOC_REAL;
-    out->u.r = sqlite3_column_double(s, col);
+    out->u.r = sqlite3_value_double(v);
     break;
   case SQLITE_TEXT:
     out->kind = ASSOC_TEXT;
-    out->u.s.p = (const char *)sqlite3_column_text(s, col);
-    out->u.s.n = (size_t)sqlite3_column_bytes(s, col);
+    out->u.s.p = (const char *)sqlite3_value_text(v);
+    out->u.s.n = (size_t)sqlite3_value_bytes(v);
+    if (!out->u.s.p) {         /* out of memory converting the text */
+      out->kind = ASSOC_NULL;
+      return assoc__error(rows->db, ASSOC_NOMEM, "out of memory");
+    }
     break;
   case SQLITE_BLOB:
     out->kind = ASSOC_BLOB;
-    out->u.s.p = sqlite3_column_blob(s, col);
-    out->u.s.n = (size_t)sqlite3_column_bytes(s, col);
+    out->u.s.p = sqlite3_value_blob(v);
+    out->u.s.n = (size_t)sqlite3_value_bytes(v);
     if (!out->u.s.p) out->u.s.p = "";
     break;
   default:
@@ -265,6 +277,19 @@ static void sq_key_table(assoc_buf *b, size_t n, assoc_type key_type) {
   assoc__buf_puts(b, "json_each(?)");
 }
 
+/* Append integer v in decimal (as "%lld" would; printf costs more than
+** the whole rest of a key list). */
+static void put_int(assoc_buf *b, int64_t v) {
+  char tmp[24], *p = tmp + sizeof tmp;
+  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0) *--p = '-';
+  assoc__buf_putn(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 /* Integers are written directly; text goes through jansson so escaping is
 ** the JSON library's, not ours. */
 static int sq_encode_key_list(assoc_buf *out, const assoc_value *keys,
@@ -274,7 +299,7 @@ static int sq_encode_key_list(assoc_buf *out, const assoc_value *keys,
   for (i = 0; i < n; i++) {
     if (i) assoc__buf_putc(out, ',');
     if (keys[i].kind == ASSOC_INT) {
-      assoc__buf_printf(out, "%lld", (long long)keys[i].u.i);
+      put_int(out, keys[i].u.i);
     } else if (keys[i].kind == ASSOC_TEXT) {
       json_t *s = json_stringn(keys[i].u.s.p, keys[i].u.s.n);
       char *enc = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;

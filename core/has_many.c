@@ -66,20 +66,26 @@ static int run_query(assoc_association *a, const assoc_value *src,
   assoc_colmap *map = NULL;
   size_t nmap = 0, capmap = 0, ph;
   int rc = ASSOC_OK;
+  /* Every column, the common case: the plain statement's text (made
+  ** once) starts this one too. */
+  int all = counting || !q->attributes;
   assoc__buf_init(&b);
   assoc__params_init(&p);
-  if (counting) {
-    assoc__buf_puts(&b, "SELECT COUNT(*)");
+  if (all) {
+    const char *prefix = counting ? assoc__assoc_sql(a, SQL_COUNT, gen_count)
+                                  : assoc__assoc_sql(a, SQL_GET, gen_get);
+    if (!prefix) return db->errcode;
+    assoc__buf_puts(&b, prefix);
   } else {
     assoc__buf_puts(&b, "SELECT ");
     rc = assoc__select_list(db, &b, t, t->name, q->attributes,
                             q->nattributes, &map, &nmap, &capmap);
+    if (!rc) {
+      ph = p.n;
+      from_owned(a, &b, &ph);
+    }
   }
-  if (!rc) {
-    ph = p.n;
-    from_owned(a, &b, &ph);
-    rc = owned_params(a, &p, src);
-  }
+  if (!rc) rc = owned_params(a, &p, src);
   if (!rc && q->where) {
     assoc__buf_puts(&b, " AND (");
     rc = assoc__where(db, &b, &p, t, t->name, q->where);
@@ -93,7 +99,8 @@ static int run_query(assoc_association *a, const assoc_value *src,
       rc = assoc__assoc_scalars(db, b.p, &p, count, 1);
     } else {
       rc = assoc__exec(db, b.p, p.v, p.n, NULL);
-      if (!rc) rc = assoc__rows_apply_map(db, map, nmap);
+      if (!rc && all) rc = assoc__assoc_map_all(db, 0, t);
+      else if (!rc) rc = assoc__rows_apply_map(db, map, nmap);
       if (!rc && out) *out = &db->rows;
     }
   }

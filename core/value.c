@@ -270,6 +270,42 @@ int assoc__value_equal(const assoc_value *a, const assoc_value *b) {
   return key_cmp(a, b) == 0;
 }
 
+/* Sort keys by key_cmp: a merge sort through tmp (n entries), with
+** integer keys, the usual kind, compared inline.  qsort's indirect calls
+** cost more than the comparisons here. */
+static int key_before(const assoc_value *a, const assoc_value *b) {
+  if (a->kind == ASSOC_INT && b->kind == ASSOC_INT) return a->u.i < b->u.i;
+  return key_cmp(a, b) < 0;
+}
+
+static void sort_keys(assoc_value *v, assoc_value *tmp, size_t n) {
+  size_t width, i;
+  assoc_value *src = v, *dst = tmp, *t;
+  /* runs of 8 by insertion, then merged pairwise */
+  for (i = 0; i < n; i += 8) {
+    size_t end = i + 8 < n ? i + 8 : n, j, k;
+    for (j = i + 1; j < end; j++) {
+      assoc_value x = v[j];
+      for (k = j; k > i && key_before(&x, &v[k - 1]); k--) v[k] = v[k - 1];
+      v[k] = x;
+    }
+  }
+  for (width = 8; width < n; width *= 2) {
+    for (i = 0; i < n; i += 2 * width) {
+      size_t a = i, mid = i + width < n ? i + width : n;
+      size_t b = mid, end = i + 2 * width < n ? i + 2 * width : n, k = i;
+      while (a < mid && b < end)
+        dst[k++] = key_before(&src[b], &src[a]) ? src[b++] : src[a++];
+      while (a < mid) dst[k++] = src[a++];
+      while (b < end) dst[k++] = src[b++];
+    }
+    t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != v) memcpy(v, src, n * sizeof *v);
+}
+
 int assoc__coerce_keys(assoc_db *db, const assoc_model *m, int attr,
                        const assoc_value *keys, size_t n,
                        assoc_value **out, size_t *nout, assoc_params *hold) {
@@ -280,7 +316,8 @@ int assoc__coerce_keys(assoc_db *db, const assoc_model *m, int attr,
   *out = NULL;
   *nout = 0;
   if (n == 0) return ASSOC_OK;
-  copy = assoc__malloc(n * sizeof *copy);
+  /* twice: the second half is the sort's scratch */
+  copy = assoc__malloc(2 * n * sizeof *copy);
   if (!copy) return assoc__error(db, ASSOC_NOMEM, "out of memory");
   for (i = 0; i < n; i++) {
     if (keys[i].kind == ASSOC_NULL) {
@@ -303,7 +340,7 @@ int assoc__coerce_keys(assoc_db *db, const assoc_model *m, int attr,
       copy[i] = hold->v[hold->n - 1];
     }
   }
-  qsort(copy, n, sizeof *copy, key_cmp);
+  sort_keys(copy, copy + n, n);
   for (i = 1, j = 1; i < n; i++)
     if (key_cmp(&copy[i], &copy[j - 1]) != 0) copy[j++] = copy[i];
   *out = copy;
