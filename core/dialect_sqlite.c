@@ -302,15 +302,21 @@ static int sq_encode_key_list(assoc_buf *out, const assoc_value *keys,
       put_int(out, keys[i].u.i);
     } else if (keys[i].kind == ASSOC_TEXT) {
       json_t *s = json_stringn(keys[i].u.s.p, keys[i].u.s.n);
-      char *enc = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+      char *enc;
+      /* jansson refuses text that is not UTF-8: a bad key, not OOM. */
+      if (!s) return ASSOC_ERROR;
+      enc = json_dumps(s, JSON_ENCODE_ANY);
       json_decref(s);
       if (!enc) return ASSOC_NOMEM;
       assoc__buf_puts(out, enc);
       free(enc);
     } else if (keys[i].kind == ASSOC_REAL) {
       assoc__buf_printf(out, "%.17g", keys[i].u.r);
+    } else if (keys[i].kind == ASSOC_BOOL) {
+      assoc__buf_puts(out, keys[i].u.b ? "1" : "0");
     } else {
-      assoc__buf_puts(out, "null");
+      /* A blob cannot be a JSON array element: refuse the key list. */
+      return ASSOC_ERROR;
     }
   }
   assoc__buf_putc(out, ']');

@@ -256,6 +256,8 @@ static int key_cmp(const void *pa, const void *pb) {
     return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
   if (a->kind == ASSOC_REAL)
     return a->u.r < b->u.r ? -1 : a->u.r > b->u.r;
+  if (a->kind == ASSOC_BOOL) return !a->u.b - !b->u.b;
+  if (a->kind == ASSOC_NULL) return 0;
   n = a->u.s.n < b->u.s.n ? a->u.s.n : b->u.s.n;
   c = n ? memcmp(a->u.s.p, b->u.s.p, n) : 0;
   if (c) return c;
@@ -365,17 +367,20 @@ int assoc__push_key_list_n(assoc_db *db, assoc_params *p,
   }
   assoc__buf_init(&enc);
   rc = db->dialect->encode_key_list(&enc, uniq, nu);
-  if (rc == ASSOC_OK && !enc.oom) {
+  if (rc == ASSOC_OK && enc.oom) rc = ASSOC_NOMEM;
+  if (rc == ASSOC_OK) {
     assoc__params_push_text_copy(p, enc.p ? enc.p : "", enc.n);
     if (p->oom) rc = ASSOC_NOMEM;
-  } else {
-    rc = ASSOC_NOMEM;
   }
   assoc__buf_free(&enc);
   assoc__free(uniq);
   assoc__params_free(&hold);
   if (nunique) *nunique = nu;
   if (rc == ASSOC_NOMEM) return assoc__error(db, rc, "out of memory");
+  if (rc)
+    return assoc__error(db, rc, "keys of %s.%s cannot be sent as a list "
+                        "(a text key that is not UTF-8, or a blob key)",
+                        m->name, m->attrs[attr].def.name);
   return rc;
 }
 
