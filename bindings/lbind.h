@@ -74,8 +74,10 @@ typedef struct lbind_assoc {
   lbind_db *owner;
 } lbind_assoc;
 
-/* An instance userdata; its user value is the state table
-** { values, changed, model, isNew, extra }. */
+/* An instance userdata.  Its values sit in its own user value slots (see
+** linstance.c); the state table { values, changed, model, isNew, extra }
+** is made on demand: reach both only through lbind_inst_field and
+** lbind_inst_value. */
 typedef struct lbind_inst {
   lbind_model *model;       /* the canonical model, kept alive by "model" */
 } lbind_inst;

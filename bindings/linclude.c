@@ -277,9 +277,9 @@ static void push_key(lua_State *L, int inst, const char *via,
     lbind_inst_value(L, inst, name);
     return;
   }
-  lbind_inst_field(L, inst, "extra");
-  lua_getfield(L, -1, via);
-  lua_remove(L, -2);
+  /* The join row by the instance's own lookup: asking for "extra" would
+  ** build a state table for every child row. */
+  lua_getfield(L, inst, via);
   if (lbind_test_instance(L, -1)) {
     lbind_inst_value(L, lua_gettop(L), name);
     lua_remove(L, -2);

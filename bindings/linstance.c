@@ -1,10 +1,9 @@
 /*
-** linstance.c: model instances.  Each is a userdata whose metatable is its
-** model's instance metatable (a member of the registry's instance group).
-** A row read from the database keeps its values in the userdata's own
-** user values, one slot per attribute, so an instance costs a single
-** allocation; the state { values, changed, isNew, extra } that the other
-** binding files ask for (lbind_inst_field) is made only when asked for.
+** linstance.c: model instances: userdata whose metatable is the model's
+** instance metatable (of the registry's instance group).  A row's values
+** sit in the userdata's own user values, one per attribute, so an instance
+** is one allocation; the state { values, changed, isNew, extra } other
+** files ask for (lbind_inst_field) is made only when they ask.
 */
 #include <string.h>
 
@@ -1033,6 +1032,8 @@ static inst_priv *meta_self(lua_State *L, int up) {
       lua_topointer(L, -1) != lua_topointer(L, lua_upvalueindex(up)))
     luaL_typeerror(L, 1, "model instance");
   lua_pop(L, 1);
+  /* A table handed an instance metatable has the metatable, no userdata. */
+  if (!lua_isuserdata(L, 1)) luaL_typeerror(L, 1, "model instance");
   return lua_touserdata(L, 1);
 }
 
@@ -1042,7 +1043,8 @@ static inst_priv *meta_self(lua_State *L, int up) {
 static inst_priv *meta_check(lua_State *L) {
   if (lua_gettop(L) != 3) lua_settop(L, 3);   /* called by hand */
   if (!lua_getmetatable(L, 1) ||
-      lua_topointer(L, 4) != lua_topointer(L, lua_upvalueindex(2)))
+      lua_topointer(L, 4) != lua_topointer(L, lua_upvalueindex(2)) ||
+      !lua_isuserdata(L, 1))
     luaL_typeerror(L, 1, "model instance");
   return lua_touserdata(L, 1);
 }
