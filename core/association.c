@@ -1186,3 +1186,38 @@ int assoc__assoc_need_pk(assoc_association *a) {
                       "primary key to name targets of %s.%s by",
                       a->target->name, a->source->name, a->as);
 }
+
+/* hasMany and hasOne (the key on the target):
+** "UPDATE t SET fk = NULL, updatedAt = ? WHERE fk = ? AND <scope>" */
+void assoc__assoc_unlink_head(assoc_association *a, assoc_buf *b,
+                              size_t *ph) {
+  assoc_model *t = a->target;
+  assoc__buf_puts(b, "UPDATE ");
+  assoc__buf_ident(b, t->table);
+  assoc__buf_puts(b, " SET ");
+  assoc__buf_ident(b, assoc__attr_field(t, a->fk_attr));
+  assoc__buf_puts(b, " = NULL");
+  if (t->updated_at >= 0) {
+    assoc__buf_puts(b, ", ");
+    assoc__buf_ident(b, assoc__attr_field(t, t->updated_at));
+    assoc__buf_puts(b, " = ");
+    assoc__placeholder(t->db, b, ++*ph);
+  }
+  assoc__buf_puts(b, " WHERE ");
+  assoc__buf_ident(b, assoc__attr_field(t, a->fk_attr));
+  assoc__buf_puts(b, " = ");
+  assoc__placeholder(t->db, b, ++*ph);
+  assoc__assoc_scope_where(a, b, NULL, ph);
+}
+
+int assoc__assoc_unlink_params(assoc_association *a, assoc_params *p,
+                         const assoc_value *src) {
+  assoc_db *db = a->source->db;
+  int rc = ASSOC_OK;
+  if (a->target->updated_at >= 0)
+    rc = assoc__assoc_push_now(db, p, a->target, a->target->updated_at);
+  if (!rc) rc = assoc__push_attr_value(db, p, a->target, a->fk_attr, src);
+  if (rc) return rc;
+  assoc__assoc_scope_params(a, p, 0);
+  return ASSOC_OK;
+}

@@ -262,48 +262,16 @@ int assoc__has_many_add(assoc_association *a, const assoc_value *src,
   return rc;
 }
 
-/* "UPDATE t SET fk = NULL, updatedAt = ? WHERE fk = ? AND <scope>" */
-static void unlink_head(assoc_association *a, assoc_buf *b, size_t *ph) {
-  assoc_model *t = a->target;
-  assoc__buf_puts(b, "UPDATE ");
-  assoc__buf_ident(b, t->table);
-  assoc__buf_puts(b, " SET ");
-  assoc__buf_ident(b, FK(a));
-  assoc__buf_puts(b, " = NULL");
-  if (t->updated_at >= 0) {
-    assoc__buf_puts(b, ", ");
-    assoc__buf_ident(b, assoc__attr_field(t, t->updated_at));
-    assoc__buf_puts(b, " = ");
-    assoc__placeholder(DB(a), b, ++*ph);
-  }
-  assoc__buf_puts(b, " WHERE ");
-  assoc__buf_ident(b, FK(a));
-  assoc__buf_puts(b, " = ");
-  assoc__placeholder(DB(a), b, ++*ph);
-  assoc__assoc_scope_where(a, b, NULL, ph);
-}
-
-static int unlink_params(assoc_association *a, assoc_params *p,
-                         const assoc_value *src) {
-  assoc_db *db = DB(a);
-  int rc = ASSOC_OK;
-  if (a->target->updated_at >= 0)
-    rc = assoc__assoc_push_now(db, p, a->target, a->target->updated_at);
-  if (!rc) rc = assoc__push_attr_value(db, p, a->target, a->fk_attr, src);
-  if (rc) return rc;
-  assoc__assoc_scope_params(a, p, 0);
-  return ASSOC_OK;
-}
 
 static int gen_unlink_all(assoc_association *a, assoc_buf *b) {
   size_t ph = 0;
-  unlink_head(a, b, &ph);
+  assoc__assoc_unlink_head(a, b, &ph);
   return ASSOC_OK;
 }
 
 static int gen_unlink_list(assoc_association *a, assoc_buf *b, int negate) {
   size_t ph = 0;
-  unlink_head(a, b, &ph);
+  assoc__assoc_unlink_head(a, b, &ph);
   assoc__buf_puts(b, " AND ");
   assoc__key_list_sql(DB(a), b, NULL, PK(a), a->target, a->target_key_attr,
                       ph + 1, negate);
@@ -329,7 +297,7 @@ int assoc__has_many_set(assoc_association *a, const assoc_value *src,
     unlink = assoc__assoc_sql(a, SQL_UNLINK_ALL, gen_unlink_all);
     if (!unlink) return db->errcode;
     assoc__params_init(&p);
-    rc = unlink_params(a, &p, src);
+    rc = assoc__assoc_unlink_params(a, &p, src);
     if (!rc) rc = assoc__assoc_run(db, unlink, &p);
     assoc__params_free(&p);
     return rc;
@@ -342,7 +310,7 @@ int assoc__has_many_set(assoc_association *a, const assoc_value *src,
   assoc__params_init(&p);
   assoc__params_init(&q);
   /* Every value is converted before BEGIN, so bad input sends nothing. */
-  rc = unlink_params(a, &p, src);
+  rc = assoc__assoc_unlink_params(a, &p, src);
   if (!rc)
     rc = assoc__push_key_list(db, &p, a->target, a->target_key_attr, keys,
                               n);
@@ -376,7 +344,7 @@ int assoc__has_many_remove(assoc_association *a, const assoc_value *src,
   sql = assoc__assoc_sql(a, SQL_REMOVE, gen_remove);
   if (!sql) return db->errcode;
   assoc__params_init(&p);
-  rc = unlink_params(a, &p, src);
+  rc = assoc__assoc_unlink_params(a, &p, src);
   if (!rc)
     rc = assoc__push_key_list(db, &p, a->target, a->target_key_attr, keys,
                               n);

@@ -96,48 +96,16 @@ int assoc__has_one_get(assoc_association *a, const assoc_value *src,
   return rc;
 }
 
-/* "UPDATE t SET fk = NULL, updatedAt = ? WHERE fk = ? AND <scope>" */
-static void unlink_head(assoc_association *a, assoc_buf *b, size_t *ph) {
-  assoc_model *t = a->target;
-  assoc__buf_puts(b, "UPDATE ");
-  assoc__buf_ident(b, t->table);
-  assoc__buf_puts(b, " SET ");
-  assoc__buf_ident(b, FK(a));
-  assoc__buf_puts(b, " = NULL");
-  if (t->updated_at >= 0) {
-    assoc__buf_puts(b, ", ");
-    assoc__buf_ident(b, assoc__attr_field(t, t->updated_at));
-    assoc__buf_puts(b, " = ");
-    assoc__placeholder(DB(a), b, ++*ph);
-  }
-  assoc__buf_puts(b, " WHERE ");
-  assoc__buf_ident(b, FK(a));
-  assoc__buf_puts(b, " = ");
-  assoc__placeholder(DB(a), b, ++*ph);
-  assoc__assoc_scope_where(a, b, NULL, ph);
-}
-
-static int unlink_params(assoc_association *a, assoc_params *p,
-                         const assoc_value *src) {
-  assoc_db *db = DB(a);
-  int rc = ASSOC_OK;
-  if (a->target->updated_at >= 0)
-    rc = assoc__assoc_push_now(db, p, a->target, a->target->updated_at);
-  if (!rc) rc = assoc__push_attr_value(db, p, a->target, a->fk_attr, src);
-  if (rc) return rc;
-  assoc__assoc_scope_params(a, p, 0);
-  return ASSOC_OK;
-}
 
 static int gen_unlink_all(assoc_association *a, assoc_buf *b) {
   size_t ph = 0;
-  unlink_head(a, b, &ph);
+  assoc__assoc_unlink_head(a, b, &ph);
   return ASSOC_OK;
 }
 
 static int gen_unlink_other(assoc_association *a, assoc_buf *b) {
   size_t ph = 0;
-  unlink_head(a, b, &ph);
+  assoc__assoc_unlink_head(a, b, &ph);
   assoc__buf_puts(b, " AND ");
   assoc__buf_ident(b, PK(a));
   assoc__buf_puts(b, " <> ");
@@ -213,7 +181,7 @@ static int unlink_all(assoc_association *a, const assoc_value *src) {
   int rc;
   if (!sql) return db->errcode;
   assoc__params_init(&p);
-  rc = unlink_params(a, &p, src);
+  rc = assoc__assoc_unlink_params(a, &p, src);
   if (!rc) rc = assoc__assoc_run(db, sql, &p);
   assoc__params_free(&p);
   return rc;
@@ -233,7 +201,7 @@ int assoc__has_one_set(assoc_association *a, const assoc_value *src,
   if (!link) return db->errcode;
   assoc__params_init(&p);
   assoc__params_init(&q);
-  rc = unlink_params(a, &p, src);
+  rc = assoc__assoc_unlink_params(a, &p, src);
   if (!rc)
     rc = assoc__push_attr_value(db, &p, a->target, a->target_key_attr, key);
   if (!rc) rc = link_params(a, &q, src, key);
