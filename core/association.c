@@ -1221,3 +1221,28 @@ int assoc__assoc_unlink_params(assoc_association *a, assoc_params *p,
   assoc__assoc_scope_params(a, p, 0);
   return ASSOC_OK;
 }
+
+/* hasMany and hasOne: " FROM t AS T WHERE T.fk = ? AND <scope>" */
+void assoc__assoc_from_owned(assoc_association *a, assoc_buf *b,
+                             size_t *ph) {
+  assoc_model *t = a->target;
+  assoc__buf_puts(b, " FROM ");
+  assoc__buf_ident(b, t->table);
+  assoc__buf_puts(b, " AS ");
+  assoc__buf_ident(b, t->name);
+  assoc__buf_puts(b, " WHERE ");
+  assoc__buf_column(b, t->name, assoc__attr_field(t, a->fk_attr));
+  assoc__buf_puts(b, " = ");
+  assoc__placeholder(t->db, b, ++*ph);
+  assoc__assoc_scope_where(a, b, t->name, ph);
+}
+
+/* The source key and the scope values that assoc__assoc_from_owned binds. */
+int assoc__assoc_owned_params(assoc_association *a, assoc_params *p,
+                              const assoc_value *src) {
+  int rc = assoc__push_attr_value(a->source->db, p, a->target, a->fk_attr,
+                                  src);
+  if (rc) return rc;
+  assoc__assoc_scope_params(a, p, 0);
+  return ASSOC_OK;
+}

@@ -35,6 +35,12 @@ int assoc__assoc_insert(assoc_association *a, const assoc_field *values,
                         size_t n, const assoc_field *forced, size_t nforced,
                         assoc_rows **out);
 int assoc__assoc_need_pk(assoc_association *a);
+/* hasMany/hasOne: " FROM t AS T WHERE T.fk = ? AND <scope>", and the
+** values it binds. */
+void assoc__assoc_from_owned(assoc_association *a, assoc_buf *b,
+                             size_t *ph);
+int assoc__assoc_owned_params(assoc_association *a, assoc_params *p,
+                              const assoc_value *src);
 /* hasMany/hasOne: "UPDATE t SET fk = NULL, updatedAt = ? WHERE fk = ?
 ** AND <scope>", and the values it binds. */
 void assoc__assoc_unlink_head(assoc_association *a, assoc_buf *b,

@@ -17,41 +17,18 @@ enum {
 #define FK(a) assoc__attr_field((a)->target, (a)->fk_attr)
 #define PK(a) assoc__attr_field((a)->target, (a)->target_key_attr)
 
-/* " FROM t AS T WHERE T.fk = ? AND <scope>" */
-static void from_owned(assoc_association *a, assoc_buf *b, size_t *ph) {
-  assoc_model *t = a->target;
-  assoc__buf_puts(b, " FROM ");
-  assoc__buf_ident(b, t->table);
-  assoc__buf_puts(b, " AS ");
-  assoc__buf_ident(b, t->name);
-  assoc__buf_puts(b, " WHERE ");
-  assoc__buf_column(b, t->name, FK(a));
-  assoc__buf_puts(b, " = ");
-  assoc__placeholder(DB(a), b, ++*ph);
-  assoc__assoc_scope_where(a, b, t->name, ph);
-}
-
-/* The source key and the scope values that from_owned binds. */
-static int owned_params(assoc_association *a, assoc_params *p,
-                        const assoc_value *src) {
-  int rc = assoc__push_attr_value(DB(a), p, a->target, a->fk_attr, src);
-  if (rc) return rc;
-  assoc__assoc_scope_params(a, p, 0);
-  return ASSOC_OK;
-}
-
 static int gen_get(assoc_association *a, assoc_buf *b) {
   size_t ph = 0;
   assoc__buf_puts(b, "SELECT ");
   assoc__assoc_columns(DB(a), b, a->target, a->target->name);
-  from_owned(a, b, &ph);
+  assoc__assoc_from_owned(a, b, &ph);
   return ASSOC_OK;
 }
 
 static int gen_count(assoc_association *a, assoc_buf *b) {
   size_t ph = 0;
   assoc__buf_puts(b, "SELECT COUNT(*)");
-  from_owned(a, b, &ph);
+  assoc__assoc_from_owned(a, b, &ph);
   return ASSOC_OK;
 }
 
@@ -82,10 +59,10 @@ static int run_query(assoc_association *a, const assoc_value *src,
                             q->nattributes, &map, &nmap, &capmap);
     if (!rc) {
       ph = p.n;
-      from_owned(a, &b, &ph);
+      assoc__assoc_from_owned(a, &b, &ph);
     }
   }
-  if (!rc) rc = owned_params(a, &p, src);
+  if (!rc) rc = assoc__assoc_owned_params(a, &p, src);
   if (!rc && q->where) {
     assoc__buf_puts(&b, " AND (");
     rc = assoc__where(db, &b, &p, t, t->name, q->where);
@@ -120,7 +97,7 @@ int assoc__has_many_get(assoc_association *a, const assoc_value *src,
   sql = assoc__assoc_sql(a, SQL_GET, gen_get);
   if (!sql) return db->errcode;
   assoc__params_init(&p);
-  rc = owned_params(a, &p, src);
+  rc = assoc__assoc_owned_params(a, &p, src);
   if (!rc && p.oom) rc = assoc__error(db, ASSOC_NOMEM, "out of memory");
   if (!rc) rc = assoc__exec(db, sql, p.v, p.n, NULL);
   if (!rc) rc = assoc__assoc_map_all(db, 0, a->target);
@@ -139,7 +116,7 @@ int assoc__has_many_count(assoc_association *a, const assoc_value *src,
   sql = assoc__assoc_sql(a, SQL_COUNT, gen_count);
   if (!sql) return db->errcode;
   assoc__params_init(&p);
-  rc = owned_params(a, &p, src);
+  rc = assoc__assoc_owned_params(a, &p, src);
   if (!rc) rc = assoc__assoc_scalars(db, sql, &p, out, 1);
   assoc__params_free(&p);
   return rc;
@@ -148,7 +125,7 @@ int assoc__has_many_count(assoc_association *a, const assoc_value *src,
 static int gen_has(assoc_association *a, assoc_buf *b) {
   size_t ph = 0;
   assoc__buf_puts(b, "SELECT COUNT(*)");
-  from_owned(a, b, &ph);
+  assoc__assoc_from_owned(a, b, &ph);
   assoc__buf_puts(b, " AND ");
   assoc__key_list_sql(DB(a), b, a->target->name, PK(a), a->target,
                       a->target_key_attr, ph + 1, 0);
@@ -167,7 +144,7 @@ int assoc__has_many_has(assoc_association *a, const assoc_value *src,
   sql = assoc__assoc_sql(a, SQL_HAS, gen_has);
   if (!sql) return db->errcode;
   assoc__params_init(&p);
-  rc = owned_params(a, &p, src);
+  rc = assoc__assoc_owned_params(a, &p, src);
   if (!rc)
     rc = assoc__push_key_list_n(db, &p, a->target, a->target_key_attr, keys,
                                 n, &nunique);

@@ -13,33 +13,11 @@ enum { SQL_GET, SQL_UNLINK_ALL, SQL_UNLINK_OTHER, SQL_LINK, SQL_SELECT_KEY };
 #define FK(a) assoc__attr_field((a)->target, (a)->fk_attr)
 #define PK(a) assoc__attr_field((a)->target, (a)->target_key_attr)
 
-/* " FROM t AS T WHERE T.fk = ? AND <scope>" */
-static void from_owned(assoc_association *a, assoc_buf *b, size_t *ph) {
-  assoc_model *t = a->target;
-  assoc__buf_puts(b, " FROM ");
-  assoc__buf_ident(b, t->table);
-  assoc__buf_puts(b, " AS ");
-  assoc__buf_ident(b, t->name);
-  assoc__buf_puts(b, " WHERE ");
-  assoc__buf_column(b, t->name, FK(a));
-  assoc__buf_puts(b, " = ");
-  assoc__placeholder(DB(a), b, ++*ph);
-  assoc__assoc_scope_where(a, b, t->name, ph);
-}
-
-static int owned_params(assoc_association *a, assoc_params *p,
-                        const assoc_value *src) {
-  int rc = assoc__push_attr_value(DB(a), p, a->target, a->fk_attr, src);
-  if (rc) return rc;
-  assoc__assoc_scope_params(a, p, 0);
-  return ASSOC_OK;
-}
-
 static int gen_get(assoc_association *a, assoc_buf *b) {
   size_t ph = 0;
   assoc__buf_puts(b, "SELECT ");
   assoc__assoc_columns(DB(a), b, a->target, a->target->name);
-  from_owned(a, b, &ph);
+  assoc__assoc_from_owned(a, b, &ph);
   assoc__buf_puts(b, " LIMIT ");
   assoc__placeholder(DB(a), b, ++ph);
   return ASSOC_OK;
@@ -59,7 +37,7 @@ int assoc__has_one_get(assoc_association *a, const assoc_value *src,
   if (assoc__assoc_plain(q)) {
     sql = assoc__assoc_sql(a, SQL_GET, gen_get);
     if (!sql) return db->errcode;
-    rc = owned_params(a, &p, src);
+    rc = assoc__assoc_owned_params(a, &p, src);
     if (!rc) {
       assoc__params_push_int(&p, 1);
       if (p.oom) rc = assoc__error(db, ASSOC_NOMEM, "out of memory");
@@ -75,8 +53,8 @@ int assoc__has_one_get(assoc_association *a, const assoc_value *src,
                             q->nattributes, &map, &nmap, &capmap);
     if (!rc) {
       ph = 0;
-      from_owned(a, &b, &ph);
-      rc = owned_params(a, &p, src);
+      assoc__assoc_from_owned(a, &b, &ph);
+      rc = assoc__assoc_owned_params(a, &p, src);
     }
     if (!rc && q->where) {
       assoc__buf_puts(&b, " AND (");
