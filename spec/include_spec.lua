@@ -80,17 +80,8 @@ local function fixture(dialect, o)
 end
 
 -- Primary keys of instances: sorted, or in the order given.
-local function ids(list)
-  local out = {}
-  for i, x in ipairs(list) do out[i] = x.id end
-  table.sort(out)
-  return out
-end
-local function seq(list)
-  local out = {}
-  for i, x in ipairs(list) do out[i] = x.id end
-  return out
-end
+local fx = require("association_fixture")
+local ids, seq = fx.ids, fx.seq
 
 -- Values of one attribute, in the order given.
 local function pluck(list, attr)
