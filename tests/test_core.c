@@ -7,18 +7,8 @@
 #include <string.h>
 
 #include "assoc.h"
+#include "check.h"
 #include "internal.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                      \
-  do {                                                                   \
-    if (cond) passed++;                                                  \
-    else {                                                               \
-      failed++;                                                          \
-      printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);             \
-    }                                                                    \
-  } while (0)
 
 static assoc_value text(const char *s) {
   assoc_value v;
