@@ -513,58 +513,99 @@ static void fmt_int(char *p, int64_t v) {
 }
 
 /* Inside a transaction a failed statement would abort the whole
-** transaction on PostgreSQL.  So each statement runs between SAVEPOINT and
-** RELEASE, sent together in pipeline mode: one round trip, as without the
-** guard, and a failure rolls back only the statement itself. */
+** transaction on PostgreSQL, and the promise is that a failed call changes
+** nothing.  How each statement keeps it:
+**   GUARD_NONE       outside a transaction, or inside a level an accessor
+**                    opened for its own atomicity (a failure rolls that
+**                    whole level back anyway);
+**   GUARD_REBEGIN    the transaction has run nothing yet (its BEGIN still
+**                    waits to be sent): a failure is undone by ROLLBACK,
+**                    and the BEGIN and savepoints wait again, as before;
+**   GUARD_SAVEPOINT  otherwise: the statement runs between SAVEPOINT and
+**                    RELEASE, sent with it in one pipeline (one round
+**                    trip, as without), and a failure rolls back only it.
+** So W1's BEGIN; INSERT; COMMIT costs what the hand-written one does. */
+enum { GUARD_NONE, GUARD_REBEGIN, GUARD_SAVEPOINT };
 static const char GUARD_BEGIN[] = "SAVEPOINT assoc_stmt";
 static const char GUARD_END[] = "RELEASE SAVEPOINT assoc_stmt";
 
-/* The statement between SAVEPOINT and RELEASE, after whatever was
-** deferred, in one pipeline.  A deferred statement that failed is the
-** result (and the rest was not run). */
-static PGresult *exec_guarded(assoc_db *db, pg_stmt *st,
-                              const char **values, const int *lengths,
-                              const int *formats) {
+static int guard_mode(assoc_db *db) {
+  const pg_conn_state *cs;
+  if (db->depth == 0 || db->level_atomic[db->depth]) return GUARD_NONE;
+  cs = conn_state(db);
+  if (cs != NULL && cs->npending > 0 && strcmp(cs->pending[0], "BEGIN") == 0)
+    return GUARD_REBEGIN;
+  return GUARD_SAVEPOINT;
+}
+
+/* The statement (between SAVEPOINT and RELEASE when guard is
+** GUARD_SAVEPOINT), after whatever was deferred, in one pipeline.  A
+** deferred statement that failed is the result (and the rest was not
+** run); *pending_failed says so. */
+static PGresult *exec_pipelined(assoc_db *db, pg_stmt *st,
+                                const char **values, const int *lengths,
+                                const int *formats, int guard,
+                                int *pending_failed) {
   PGconn *conn = db->conn;
   pg_conn_state *cs = conn_state(db);
   PGresult *res, *fail;
   int n = cs ? cs->npending : 0, failed = 0;
+  int savepoint = guard == GUARD_SAVEPOINT;
+  *pending_failed = 0;
+  if (n == 0 && !savepoint)
+    return PQexecPrepared(conn, st->name, st->nparams, values, lengths,
+                          formats, 0);
   if (!PQenterPipelineMode(conn)) {
-    if (n > 0 && run_pending(db, NULL) != ASSOC_OK)
+    if (n > 0 && run_pending(db, NULL) != ASSOC_OK) {
+      *pending_failed = 1;
       return NULL;
+    }
     return PQexecPrepared(conn, st->name, st->nparams, values, lengths,
                           formats, 0);
   }
   if (cs != NULL)
     cs->npending = 0;
   if ((cs != NULL && n > 0 && !send_pending(conn, cs, n)) ||
-      !PQsendQueryParams(conn, GUARD_BEGIN, 0, NULL, NULL, NULL, NULL, 0) ||
+      (savepoint &&
+       !PQsendQueryParams(conn, GUARD_BEGIN, 0, NULL, NULL, NULL, NULL, 0)) ||
       !PQsendQueryPrepared(conn, st->name, st->nparams, values, lengths,
                            formats, 0) ||
-      !PQsendQueryParams(conn, GUARD_END, 0, NULL, NULL, NULL, NULL, 0) ||
+      (savepoint &&
+       !PQsendQueryParams(conn, GUARD_END, 0, NULL, NULL, NULL, NULL, 0)) ||
       !PQpipelineSync(conn)) {
     PQexitPipelineMode(conn);
     return NULL;
   }
   fail = read_pending(conn, n, &failed);
-  PQclear(take_result(conn));              /* SAVEPOINT */
-  res = take_result(conn);                 /* the statement */
-  PQclear(take_result(conn));              /* RELEASE, or aborted */
+  if (savepoint) PQclear(take_result(conn));   /* SAVEPOINT */
+  res = take_result(conn);                     /* the statement */
+  if (savepoint) PQclear(take_result(conn));   /* RELEASE, or aborted */
   read_sync(conn);
   PQexitPipelineMode(conn);
   if (failed) {
     PQclear(res);
+    *pending_failed = 1;
     return fail;
   }
   return res;
 }
 
-/* After a guarded statement failed: back to the state before it. */
-static void undo_guard(assoc_db *db) {
-  if (PQstatus(db->conn) != CONNECTION_OK) return;
+/* After a statement failed inside a transaction: back to the state before
+** it.  saved holds what waited to be sent before it (GUARD_REBEGIN). */
+static void undo_statement(assoc_db *db, int guard,
+                           const pg_conn_state *saved) {
+  pg_conn_state *cs;
+  if (guard == GUARD_NONE || PQstatus(db->conn) != CONNECTION_OK) return;
   if (PQtransactionStatus(db->conn) != PQTRANS_INERROR) return;
-  PQclear(PQexec(db->conn, "ROLLBACK TO SAVEPOINT assoc_stmt; "
-                           "RELEASE SAVEPOINT assoc_stmt"));
+  if (guard == GUARD_SAVEPOINT) {
+    PQclear(PQexec(db->conn, "ROLLBACK TO SAVEPOINT assoc_stmt; "
+                             "RELEASE SAVEPOINT assoc_stmt"));
+    return;
+  }
+  PQclear(PQexec(db->conn, "ROLLBACK"));
+  cs = conn_state(db);
+  if (cs != NULL && PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+    *cs = *saved;                  /* BEGIN and savepoints wait again */
 }
 
 static int pg_execute(assoc_db *db, void *stmt, const assoc_value *params,
@@ -576,7 +617,8 @@ static int pg_execute(assoc_db *db, void *stmt, const assoc_value *params,
   size_t i, need = 0, size;
   PGresult *res;
   pg_result *r;
-  int ncols, rc = ASSOC_OK;
+  int ncols, rc = ASSOC_OK, guard, pending_failed;
+  pg_conn_state saved;
   const char *tuples;
   /* The arrays and the text of a usual statement fit here: no malloc. */
   union {
@@ -678,23 +720,18 @@ static int pg_execute(assoc_db *db, void *stmt, const assoc_value *params,
     }
   }
 
-  if (db->depth > 0) {
-    res = exec_guarded(db, st, values, lengths, formats);
-  } else {
-    /* (nothing waits outside a transaction; should something, it goes
-    ** first) */
-    pg_conn_state *cs = conn_state(db);
-    if (cs != NULL && cs->npending > 0 && run_pending(db, NULL) != ASSOC_OK) {
-      rc = db->errcode;
-      goto done;
-    }
-    res = PQexecPrepared(db->conn, st->name, st->nparams, values, lengths,
-                         formats, 0);
+  guard = guard_mode(db);
+  if (guard == GUARD_REBEGIN) saved = *conn_state(db);
+  res = exec_pipelined(db, st, values, lengths, formats, guard,
+                       &pending_failed);
+  if (res == NULL && pending_failed) {   /* run_pending set the error */
+    rc = db->errcode;
+    goto done;
   }
   if (res == NULL || !command_ok(res)) {
     rc = result_error(db, res);
     PQclear(res);
-    if (db->depth > 0) undo_guard(db);
+    if (!pending_failed) undo_statement(db, guard, &saved);
     goto done;
   }
   ncols = PQnfields(res);

@@ -265,6 +265,10 @@ struct assoc_db {
   int broken;                /* the connection died inside a transaction */
   uint64_t txn_serial;       /* increases on every begin */
   uint64_t level_serial[65]; /* serial of the transaction at each level */
+  /* Levels an accessor opened for its own atomicity (assoc__atomic_begin):
+  ** a failed statement there always rolls the whole level back, so no
+  ** statement inside one needs a guard of its own (dialect_pg.c). */
+  unsigned char level_atomic[65];
   /* scratch for SQL generation on the hot paths */
   assoc_buf sqlbuf;
   assoc_params params;

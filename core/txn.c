@@ -33,7 +33,7 @@ static int level_sql(assoc_db *db, int level, const char *what) {
   return undo ? assoc__exec_rollback(db, sql) : assoc__exec_simple(db, sql);
 }
 
-static int push_level(assoc_db *db) {
+static int push_level(assoc_db *db, int atomic) {
   int rc;
   if (db->depth >= MAX_DEPTH)
     return assoc__error(db, ASSOC_TRANSACTION,
@@ -42,6 +42,7 @@ static int push_level(assoc_db *db) {
   if (rc) return rc;
   db->depth++;
   db->level_serial[db->depth] = ++db->txn_serial;
+  db->level_atomic[db->depth] = (unsigned char)atomic;
   return ASSOC_OK;
 }
 
@@ -105,7 +106,7 @@ int assoc_txn_begin(assoc_db *db, assoc_txn **out) {
   if (rc) return rc;
   t = assoc__malloc(sizeof *t);
   if (!t) return assoc__error(db, ASSOC_NOMEM, "out of memory");
-  rc = push_level(db);
+  rc = push_level(db, 0);
   if (rc) {
     assoc__free(t);
     return rc;
@@ -169,7 +170,7 @@ int assoc_db_txn_depth(const assoc_db *db) { return db ? db->depth : 0; }
 int assoc__atomic_begin(assoc_db *db) {
   int rc = assoc__check_open(db);
   if (rc) return rc;
-  return push_level(db);
+  return push_level(db, 1);
 }
 
 int assoc__atomic_end(assoc_db *db, int rc) {

@@ -104,6 +104,48 @@ describe("transaction [#" .. dialect .. "]", function()
       User:create{ name = "after" }
       assert.are.same({ "after" }, stored())
     end)
+
+    -- On PostgreSQL a failed statement aborts the transaction; assoc undoes
+    -- only the statement, whether it was the transaction's first (nothing
+    -- to keep: ROLLBACK and begin again) or came after other work (a
+    -- savepoint around it).
+    it("stays usable when its first statement fails and is caught",
+       function()
+      User:create{ name = "taken" }
+      db:transaction(function()
+        local ok, err = pcall(User.create, User, { name = "taken" })
+        assert.is_false(ok)
+        assert.are.equal("UniqueConstraintError", err.name)
+        User:create{ name = "a" }
+        local ok2 = pcall(User.create, User, { name = "a" })
+        assert.is_false(ok2)
+        User:create{ name = "b" }
+      end)
+      assert.are.same({ "taken", "a", "b" }, stored())
+    end)
+
+    it("still rolls back everything after a caught first failure",
+       function()
+      User:create{ name = "taken" }
+      local ok = pcall(db.transaction, db, function()
+        assert.is_false(pcall(User.create, User, { name = "taken" }))
+        User:create{ name = "a" }
+        error("then fails")
+      end)
+      assert.is_false(ok)
+      assert.are.same({ "taken" }, stored())
+    end)
+
+    it("keeps earlier work when a later statement fails and is caught",
+       function()
+      db:transaction(function()
+        User:create{ name = "a" }
+        assert.is_false(pcall(User.create, User, { name = "a" }))
+        assert.are.same({ "a" }, stored())
+        User:create{ name = "b" }
+      end)
+      assert.are.same({ "a", "b" }, stored())
+    end)
   end)
 
   describe("nested db:transaction(fn)", function()
@@ -138,6 +180,18 @@ describe("transaction [#" .. dialect .. "]", function()
         assert.is_false(ok)
         assert.are.equal("UniqueConstraintError", err.name)
         User:create{ name = "b" }
+      end)
+      assert.are.same({ "a", "b" }, stored())
+    end)
+
+    it("keeps the outer work when an inner one's first statement fails",
+       function()
+      db:transaction(function()
+        User:create{ name = "a" }
+        db:transaction(function()
+          assert.is_false(pcall(User.create, User, { name = "a" }))
+          User:create{ name = "b" }
+        end)
       end)
       assert.are.same({ "a", "b" }, stored())
     end)
