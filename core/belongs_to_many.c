@@ -246,9 +246,39 @@ int assoc__btm_count(assoc_association *a, const assoc_value *src,
 
 /* Distinct linked keys among the list; the target joins in only when the
 ** association has a target scope to test. */
+/* SQLite: the keys drive the lookups (see keys_drive_lookups), each one
+** probing the (fk, otherKey) index, with the key list bound first. */
+static void gen_has_by_keys(assoc_association *a, assoc_buf *b) {
+  assoc_model *j = a->through;
+  assoc_db *db = DB(a);
+  assoc__buf_puts(b, "SELECT COUNT(*) FROM ");
+  db->dialect->key_table(b, 1, j->attrs[a->other_attr].def.type);
+  assoc__buf_puts(b, " CROSS JOIN ");
+  assoc__buf_ident(b, j->table);
+  assoc__buf_puts(b, " AS ");
+  assoc__buf_ident(b, j->name);
+  assoc__buf_puts(b, " WHERE ");
+  assoc__buf_column(b, j->name, JFK(a));
+  assoc__buf_puts(b, " = ");
+  assoc__placeholder(db, b, 2);
+  assoc__buf_puts(b, " AND ");
+  assoc__buf_column(b, j->name, JOTHER(a));
+  assoc__buf_puts(b, " = \"assoc_k\".\"value\"");
+}
+
+/* Without a scope, and when the join table holds one row per pair. */
+static int has_by_keys(const assoc_association *a) {
+  return DB(a)->dialect->keys_drive_lookups && a->nscope == 0 &&
+         pair_unique(a);
+}
+
 static int gen_has(assoc_association *a, assoc_buf *b) {
   assoc_model *t = a->target, *j = a->through;
   size_t ph = 0;
+  if (has_by_keys(a)) {
+    gen_has_by_keys(a, b);
+    return ASSOC_OK;
+  }
   if (a->nscope == 0 && pair_unique(a)) {
     /* one join row per linked key: no DISTINCT (a temporary index) */
     assoc__buf_puts(b, "SELECT COUNT(*) FROM ");
@@ -294,10 +324,16 @@ int assoc__btm_has(assoc_association *a, const assoc_value *src,
   if (!sql) return db->errcode;
   assoc__params_init(&p);
   assoc__assoc_scope_params(a, &p, 0);
-  rc = assoc__push_attr_value(db, &p, a->through, a->fk_attr, src);
-  if (!rc)
+  if (has_by_keys(a)) {
     rc = assoc__push_key_list_n(db, &p, a->through, a->other_attr, keys, n,
                                 &nunique);
+    if (!rc) rc = assoc__push_attr_value(db, &p, a->through, a->fk_attr, src);
+  } else {
+    rc = assoc__push_attr_value(db, &p, a->through, a->fk_attr, src);
+    if (!rc)
+      rc = assoc__push_key_list_n(db, &p, a->through, a->other_attr, keys, n,
+                                  &nunique);
+  }
   if (!rc) rc = assoc__assoc_scalars(db, sql, &p, &found, 1);
   if (!rc) *out = (size_t)found == nunique;
   assoc__params_free(&p);
@@ -379,7 +415,7 @@ static void gen_add_sql(assoc_association *a, assoc_buf *b,
   }
   assoc__buf_puts(b, ") SELECT ");
   assoc__placeholder(db, b, ++ph);
-  assoc__buf_puts(b, ", value");
+  assoc__buf_puts(b, ", \"assoc_k\".\"value\"");
   for (i = 0; i < js->n; i++) {
     assoc__buf_puts(b, ", ");
     assoc__placeholder(db, b, ++ph);

@@ -8,7 +8,7 @@
 
 #include "internal.h"
 
-#define ASSOC_DIALECT_VERSION 1
+#define ASSOC_DIALECT_VERSION 2
 
 typedef struct assoc_dialect {
   int version;
@@ -62,12 +62,17 @@ typedef struct assoc_dialect {
   ** " = ANY($3::bigint[])"; negate gives NOT IN / <> ALL. */
   void (*key_list)(assoc_buf *b, size_t n, assoc_type key_type, int negate);
   /* Append a FROM source that yields the bound key list n as rows of one
-  ** column named "value": "json_each(?)" or
-  ** "unnest($1::bigint[]) AS k(value)". */
+  ** column, "assoc_k"."value": `json_each(?) AS "assoc_k"` or
+  ** `unnest($1::bigint[]) AS "assoc_k"("value")`. */
   void (*key_table)(assoc_buf *b, size_t n, assoc_type key_type);
   /* Encode keys (already coerced to key_type) as the one value a key list
   ** binds: a JSON array on SQLite, an array literal on PostgreSQL. */
   int (*encode_key_list)(assoc_buf *out, const assoc_value *keys, size_t n);
+  /* Nonzero when a short lookup by a key list is cheaper written as the
+  ** key table CROSS JOIN the table than as key_list's test: SQLite builds
+  ** a temporary b-tree for every `IN (SELECT ...)` it runs, while
+  ** PostgreSQL's `= ANY` probes the index directly.  hasX uses it. */
+  int keys_drive_lookups;
   /* Literal SQL for a boolean value ("1"/"0" or "true"/"false"). */
   const char *(*bool_literal)(int b);
 } assoc_dialect;

@@ -1066,7 +1066,7 @@ static void pg_key_list(assoc_buf *b, size_t n, assoc_type key_type,
 }
 
 static void pg_key_table(assoc_buf *b, size_t n, assoc_type key_type) {
-  assoc__buf_printf(b, "unnest($%zu::%s) AS k(value)", n,
+  assoc__buf_printf(b, "unnest($%zu::%s) AS \"assoc_k\"(\"value\")", n,
                     array_type(key_type));
 }
 
@@ -1154,6 +1154,7 @@ const assoc_dialect assoc__dialect_pg = {
   pg_key_list,
   pg_key_table,
   pg_encode_key_list,
+  0,                            /* keys_drive_lookups: = ANY probes */
   pg_bool_literal
 };
 

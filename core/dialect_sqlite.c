@@ -274,7 +274,7 @@ static void sq_key_list(assoc_buf *b, size_t n, assoc_type key_type,
 static void sq_key_table(assoc_buf *b, size_t n, assoc_type key_type) {
   (void)n;
   (void)key_type;
-  assoc__buf_puts(b, "json_each(?)");
+  assoc__buf_puts(b, "json_each(?) AS \"assoc_k\"");
 }
 
 /* Append integer v in decimal (as "%lld" would; printf costs more than
@@ -332,5 +332,5 @@ const assoc_dialect assoc__dialect_sqlite = {
   sq_prepare, sq_finalize, sq_execute, sq_step, sq_column_name, sq_column,
   sq_reset, sq_exec_simple,
   sq_placeholder, sq_column_type, sq_key_list, sq_key_table,
-  sq_encode_key_list, sq_bool_literal
+  sq_encode_key_list, 1, sq_bool_literal
 };

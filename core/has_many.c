@@ -123,12 +123,31 @@ int assoc__has_many_count(assoc_association *a, const assoc_value *src,
 }
 
 static int gen_has(assoc_association *a, assoc_buf *b) {
+  assoc_db *db = DB(a);
+  assoc_model *t = a->target;
   size_t ph = 0;
   assoc__buf_puts(b, "SELECT COUNT(*)");
+  if (db->dialect->keys_drive_lookups) {
+    /* SQLite: each key probes the target's primary key (bound first). */
+    assoc__buf_puts(b, " FROM ");
+    db->dialect->key_table(b, ++ph, t->attrs[a->target_key_attr].def.type);
+    assoc__buf_puts(b, " CROSS JOIN ");
+    assoc__buf_ident(b, t->table);
+    assoc__buf_puts(b, " AS ");
+    assoc__buf_ident(b, t->name);
+    assoc__buf_puts(b, " WHERE ");
+    assoc__buf_column(b, t->name, PK(a));
+    assoc__buf_puts(b, " = \"assoc_k\".\"value\" AND ");
+    assoc__buf_column(b, t->name, assoc__attr_field(t, a->fk_attr));
+    assoc__buf_puts(b, " = ");
+    assoc__placeholder(db, b, ++ph);
+    assoc__assoc_scope_where(a, b, t->name, &ph);
+    return ASSOC_OK;
+  }
   assoc__assoc_from_owned(a, b, &ph);
   assoc__buf_puts(b, " AND ");
-  assoc__key_list_sql(DB(a), b, a->target->name, PK(a), a->target,
-                      a->target_key_attr, ph + 1, 0);
+  assoc__key_list_sql(db, b, t->name, PK(a), t, a->target_key_attr, ph + 1,
+                      0);
   return ASSOC_OK;
 }
 
@@ -139,13 +158,17 @@ int assoc__has_many_has(assoc_association *a, const assoc_value *src,
   const char *sql;
   size_t nunique = 0;
   int64_t found = 0;
+  int keys_first = db->dialect->keys_drive_lookups;
   int rc = assoc__assoc_need_pk(a);
   if (rc) return rc;
   sql = assoc__assoc_sql(a, SQL_HAS, gen_has);
   if (!sql) return db->errcode;
   assoc__params_init(&p);
-  rc = assoc__assoc_owned_params(a, &p, src);
-  if (!rc)
+  if (keys_first)
+    rc = assoc__push_key_list_n(db, &p, a->target, a->target_key_attr, keys,
+                                n, &nunique);
+  if (!rc) rc = assoc__assoc_owned_params(a, &p, src);
+  if (!rc && !keys_first)
     rc = assoc__push_key_list_n(db, &p, a->target, a->target_key_attr, keys,
                                 n, &nunique);
   if (!rc) rc = assoc__assoc_scalars(db, sql, &p, &found, 1);

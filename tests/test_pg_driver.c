@@ -488,7 +488,7 @@ static void test_sql_text(void) {
   CHECK(strcmp(b.p, " <> ALL($1::text[])") == 0);
   assoc__buf_reset(&b);
   d->key_table(&b, 2, ASSOC_TYPE_BIGINT);
-  CHECK(strcmp(b.p, "unnest($2::bigint[]) AS k(value)") == 0);
+  CHECK(strcmp(b.p, "unnest($2::bigint[]) AS \"assoc_k\"(\"value\")") == 0);
   assoc__buf_reset(&b);
   memset(&a, 0, sizeof a);
   a.type = ASSOC_TYPE_INTEGER;
