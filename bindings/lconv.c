@@ -30,7 +30,11 @@ struct lbind_arena {
   arena_block *head;
 };
 
-#define ARENA_UNITS 480      /* a block of about 8 KB */
+/* The first block is small enough for malloc's per-thread cache (a usual
+** call needs a key or a where table); later ones are about 8 KB.  The
+** userdata itself stays tiny: its size is what the collector is paid in. */
+#define ARENA_FIRST_UNITS 40
+#define ARENA_UNITS 480
 
 void lbind_arena_release(lbind_arena *a) {
   while (a->head) {
@@ -60,7 +64,8 @@ void *lbind_arena_alloc(lua_State *L, lbind_arena *a, size_t n) {
   units = (n + sizeof(arena_align) - 1) / sizeof(arena_align);
   if (units == 0) units = 1;
   if (!b || b->cap - b->used < units) {
-    size_t cap = units > ARENA_UNITS ? units : ARENA_UNITS;
+    size_t cap = b ? ARENA_UNITS : ARENA_FIRST_UNITS;
+    if (cap < units) cap = units;
     b = malloc(sizeof *b + cap * sizeof(arena_align));
     if (!b) luaL_error(L, "not enough memory");
     b->used = 0;

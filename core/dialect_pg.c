@@ -48,11 +48,18 @@ int assoc__classify_sqlstate(const char *sqlstate) {
 #define OID_TIMESTAMP 1114
 #define OID_TIMESTAMPTZ 1184
 #define OID_NUMERIC 1700
+#define OID_NAME 19
+#define OID_TEXT 25
+#define OID_JSON 114
+#define OID_BPCHAR 1042
+#define OID_VARCHAR 1043
+#define OID_JSONB 3802
 
 /* A prepared statement: the server knows it by name. */
 typedef struct pg_stmt {
   char name[32];
   int nparams;
+  int binary;                /* results in binary format: 1, 0, -1 unknown */
 } pg_stmt;
 
 /* A decoded value kept until its column is decoded for another row or the
@@ -73,6 +80,7 @@ typedef struct pg_cell {
 ** core's conversions).  Freed by reset. */
 typedef struct pg_result {
   PGresult *res;
+  int binary;                /* PQfformat of every column */
   int ntuples;
   size_t ncells;
   pg_cell cells[];           /* ncells of them */
@@ -423,6 +431,58 @@ static int pg_reconnect(assoc_db *db) {
 
 /* ------------------------------------------------------------ statements */
 
+/* Results in binary format spare the server formatting every value as
+** text (timestamps above all) and us parsing it back.  Only when every column
+** is of a type pg_column decodes in binary; anything else (numeric, uuid,
+** a user's type) keeps the whole statement in text. */
+static int binary_decodable(Oid type) {
+  switch (type) {
+  case OID_BOOL: case OID_BYTEA: case OID_INT2: case OID_INT4: case OID_INT8:
+  case OID_OID: case OID_FLOAT4: case OID_FLOAT8: case OID_NAME:
+  case OID_TEXT: case OID_JSON: case OID_BPCHAR: case OID_VARCHAR:
+  case OID_JSONB: case OID_TIMESTAMP: case OID_TIMESTAMPTZ:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* From a described statement, or a first result. */
+static int binary_result_types(const PGresult *res) {
+  int i, n = PQnfields(res), ok = n > 0;
+  for (i = 0; i < n && ok; i++) ok = binary_decodable(PQftype(res, i));
+  return ok;
+}
+
+/* libpq refuses a ParameterDescription message over 30000 bytes (it takes
+** it for lost synchronisation and drops the connection): statements with
+** more parameters (bulk inserts) are not described, and learn their
+** format from their first result instead. */
+#define DESCRIBE_MAX_PARAMS 4096
+
+/* PREPARE, and DESCRIBE in the same round trip (pipeline mode), so that
+** even the first execution comes in binary.  The PREPARE's result. */
+static PGresult *prepare_described(PGconn *conn, pg_stmt *st,
+                                   const char *sql) {
+  PGresult *res, *desc;
+  st->binary = -1;           /* known after the first execution */
+  if (st->nparams > DESCRIBE_MAX_PARAMS || !PQenterPipelineMode(conn))
+    return PQprepare(conn, st->name, sql, st->nparams, NULL);
+  if (!PQsendPrepare(conn, st->name, sql, st->nparams, NULL) ||
+      !PQsendDescribePrepared(conn, st->name) || !PQpipelineSync(conn)) {
+    PQexitPipelineMode(conn);
+    return NULL;
+  }
+  res = take_result(conn);
+  desc = take_result(conn);
+  if (desc != NULL && PQresultStatus(desc) == PGRES_COMMAND_OK)
+    st->binary = binary_result_types(desc);
+  PQclear(desc);
+  read_sync(conn);
+  PQexitPipelineMode(conn);
+  return res;
+}
+
 static int pg_prepare(assoc_db *db, const char *sql, size_t nparams,
                       void **stmt) {
   pg_stmt *st;
@@ -444,7 +504,7 @@ static int pg_prepare(assoc_db *db, const char *sql, size_t nparams,
     const char *state;
     snprintf(st->name, sizeof st->name, "assoc_%lu", next_stmt_id());
     PQclear(res);
-    res = PQprepare(db->conn, st->name, sql, st->nparams, NULL);
+    res = prepare_described(db->conn, st, sql);
     if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK)
       break;
     state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -554,14 +614,14 @@ static PGresult *exec_pipelined(assoc_db *db, pg_stmt *st,
   *pending_failed = 0;
   if (n == 0 && !savepoint)
     return PQexecPrepared(conn, st->name, st->nparams, values, lengths,
-                          formats, 0);
+                          formats, st->binary > 0);
   if (!PQenterPipelineMode(conn)) {
     if (n > 0 && run_pending(db, NULL) != ASSOC_OK) {
       *pending_failed = 1;
       return NULL;
     }
     return PQexecPrepared(conn, st->name, st->nparams, values, lengths,
-                          formats, 0);
+                          formats, st->binary > 0);
   }
   if (cs != NULL)
     cs->npending = 0;
@@ -569,7 +629,7 @@ static PGresult *exec_pipelined(assoc_db *db, pg_stmt *st,
       (savepoint &&
        !PQsendQueryParams(conn, GUARD_BEGIN, 0, NULL, NULL, NULL, NULL, 0)) ||
       !PQsendQueryPrepared(conn, st->name, st->nparams, values, lengths,
-                           formats, 0) ||
+                           formats, st->binary > 0) ||
       (savepoint &&
        !PQsendQueryParams(conn, GUARD_END, 0, NULL, NULL, NULL, NULL, 0)) ||
       !PQpipelineSync(conn)) {
@@ -742,6 +802,8 @@ static int pg_execute(assoc_db *db, void *stmt, const assoc_value *params,
     goto done;
   }
   r->res = res;
+  r->binary = ncols > 0 && PQfformat(res, 0) == 1;
+  if (st->binary < 0) st->binary = binary_result_types(res);
   r->ntuples = PQntuples(res);
   r->ncells = (size_t)ncols;
   for (i = 0; i < r->ncells; i++) {
@@ -830,6 +892,32 @@ static void put_digits(char *p, int64_t v, int n) {
   }
 }
 
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" into out. */
+static void format_iso(char out[48], int64_t y, int mo, int d, int h, int mi,
+                       int sec, int ms) {
+  if (y < 0 || y > 9999) {
+    snprintf(out, 48, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y,
+             mo, d, h, mi, sec, ms);
+    return;
+  }
+  /* By hand: snprintf costs more than everything else in a row. */
+  put_digits(out, y, 4);
+  out[4] = '-';
+  put_digits(out + 5, mo, 2);
+  out[7] = '-';
+  put_digits(out + 8, d, 2);
+  out[10] = 'T';
+  put_digits(out + 11, h, 2);
+  out[13] = ':';
+  put_digits(out + 14, mi, 2);
+  out[16] = ':';
+  put_digits(out + 17, sec, 2);
+  out[19] = '.';
+  put_digits(out + 20, ms, 3);
+  out[23] = 'Z';
+  out[24] = '\0';
+}
+
 /* "2026-11-22 08:38:44.123456+05:30" (ISO DateStyle; offset absent for
 ** timestamp without time zone) to "2026-11-22T03:08:44.123Z".  Returns 0
 ** for what it does not parse (infinity, BC dates): passed on as is. */
@@ -891,28 +979,27 @@ static int iso_utc(const char *s, char out[48]) {
     mi = rem / 60 % 60;
     sec = rem % 60;
   }
-  if (y < 0 || y > 9999) {
-    snprintf(out, 48, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y,
-             (int)mo, (int)d, (int)h, (int)mi, (int)sec, ms);
-    return 1;
-  }
-  /* By hand: snprintf costs more than everything else in a row. */
-  put_digits(out, y, 4);
-  out[4] = '-';
-  put_digits(out + 5, mo, 2);
-  out[7] = '-';
-  put_digits(out + 8, d, 2);
-  out[10] = 'T';
-  put_digits(out + 11, h, 2);
-  out[13] = ':';
-  put_digits(out + 14, mi, 2);
-  out[16] = ':';
-  put_digits(out + 17, sec, 2);
-  out[19] = '.';
-  put_digits(out + 20, ms, 3);
-  out[23] = 'Z';
-  out[24] = '\0';
+  format_iso(out, y, (int)mo, (int)d, (int)h, (int)mi, (int)sec, ms);
   return 1;
+}
+
+/* A binary timestamp (microseconds since 2000-01-01 00:00 UTC) as
+** iso_utc writes it; the server's infinities as their text. */
+static void iso_from_pg_micros(int64_t us, char out[48]) {
+  int64_t ms, secs, days, rem, y;
+  int mo, d;
+  if (us == INT64_MAX || us == INT64_MIN) {
+    strcpy(out, us > 0 ? "infinity" : "-infinity");
+    return;
+  }
+  ms = us >= 0 ? us / 1000 : -((-us + 999) / 1000);    /* floor */
+  secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  ms -= secs * 1000;
+  days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+  rem = secs - days * 86400;
+  civil_from_days(days + 10957, &y, &mo, &d);         /* 1970 + 10957 */
+  format_iso(out, y, mo, d, (int)(rem / 3600), (int)(rem / 60 % 60),
+             (int)(rem % 60), (int)ms);
 }
 
 /* The server's text of an integer column ("-42"): strtoll, minus the
@@ -923,6 +1010,87 @@ static int64_t parse_int8(const char *s) {
   if (neg || *s == '+') s++;
   while (*s >= '0' && *s <= '9') u = u * 10 + (uint64_t)(*s++ - '0');
   return neg ? (int64_t)((uint64_t)0 - u) : (int64_t)u;
+}
+
+/* Big-endian integers of the binary format. */
+static uint64_t be_uint(const char *s, int n) {
+  const unsigned char *p = (const unsigned char *)s;
+  uint64_t v = 0;
+  int k;
+  for (k = 0; k < n; k++) v = v << 8 | p[k];
+  return v;
+}
+
+/* Column i of the current row, from a binary result: the types
+** binary_decodable accepts, read as pg_column reads their text. */
+static int binary_column(pg_result *r, int row, size_t i, assoc_value *out) {
+  const char *s = PQgetvalue(r->res, row, (int)i);
+  size_t n = (size_t)PQgetlength(r->res, row, (int)i);
+  pg_cell *c = &r->cells[i];
+  switch (PQftype(r->res, (int)i)) {
+  case OID_BOOL:
+    out->kind = ASSOC_BOOL;
+    out->u.b = n > 0 && s[0] != 0;
+    break;
+  case OID_INT2:
+    out->kind = ASSOC_INT;
+    out->u.i = (int16_t)be_uint(s, 2);
+    break;
+  case OID_INT4:
+    out->kind = ASSOC_INT;
+    out->u.i = (int32_t)be_uint(s, 4);
+    break;
+  case OID_OID:
+    out->kind = ASSOC_INT;
+    out->u.i = (int64_t)be_uint(s, 4);
+    break;
+  case OID_INT8:
+    out->kind = ASSOC_INT;
+    out->u.i = (int64_t)be_uint(s, 8);
+    break;
+  case OID_FLOAT4: {
+    uint32_t bits = (uint32_t)be_uint(s, 4);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    out->kind = ASSOC_REAL;
+    out->u.r = f;
+    break;
+  }
+  case OID_FLOAT8: {
+    uint64_t bits = be_uint(s, 8);
+    memcpy(&out->u.r, &bits, sizeof out->u.r);
+    out->kind = ASSOC_REAL;
+    break;
+  }
+  case OID_BYTEA:
+    out->kind = ASSOC_BLOB;
+    out->u.s.p = s;                      /* the raw bytes */
+    out->u.s.n = n;
+    break;
+  case OID_JSONB:                        /* a version byte, then text */
+    out->kind = ASSOC_TEXT;
+    out->u.s.p = n > 0 ? s + 1 : s;
+    out->u.s.n = n > 0 ? n - 1 : 0;
+    break;
+  case OID_TIMESTAMP: case OID_TIMESTAMPTZ:
+    /* Rows often repeat a time (written together): format it once. */
+    if (c->rawn != 8 || memcmp(c->raw, s, 8) != 0) {
+      iso_from_pg_micros((int64_t)be_uint(s, 8), c->text);
+      c->textn = strlen(c->text);
+      memcpy(c->raw, s, 8);
+      c->rawn = 8;
+    }
+    out->kind = ASSOC_TEXT;
+    out->u.s.p = c->text;
+    out->u.s.n = c->textn;
+    break;
+  default:                               /* text, varchar, json, ... */
+    out->kind = ASSOC_TEXT;
+    out->u.s.p = s;
+    out->u.s.n = n;
+    break;
+  }
+  return ASSOC_OK;
 }
 
 static int pg_column(assoc_rows *rows, size_t i, assoc_value *out) {
@@ -938,6 +1106,8 @@ static int pg_column(assoc_rows *rows, size_t i, assoc_value *out) {
   row = (int)rows->row;
   if (PQgetisnull(r->res, row, (int)i))
     return ASSOC_OK;
+  if (r->binary)
+    return binary_column(r, row, i, out);
   s = PQgetvalue(r->res, row, (int)i);
   c = &r->cells[i];
   switch (PQftype(r->res, (int)i)) {

@@ -256,6 +256,89 @@ static void test_timestamps(assoc_db *db) {
   CHECK(run(db, "SET TIME ZONE 'UTC'", NULL, 0, &rows) == ASSOC_OK);
 }
 
+static int is_int(const assoc_value *v, int64_t i) {
+  return v->kind == ASSOC_INT && v->u.i == i;
+}
+
+static int is_bytes(const assoc_value *v, assoc_kind kind, const char *s,
+                    size_t n) {
+  return v->kind == kind && v->u.s.n == n &&
+         (n == 0 || memcmp(v->u.s.p, s, n) == 0);
+}
+
+/* Results of statements whose columns all have binary decoders come in
+** binary format (a statement with any other type, in text): each type
+** reads back as its text form does. */
+static void test_binary_results(assoc_db *db) {
+  static const char sql[] =
+    "SELECT true, false, (-5)::int2, 2147483647::int4, "
+    "(-9223372036854775807)::int8, 4000000000::oid, 1.5::float4, "
+    "(-2.25e300)::float8, 'NaN'::float8, '\\x00ff41'::bytea, "
+    "'h\xc3\xa9llo'::text, 'v'::varchar(9), 'ab'::char(5), 'nm'::name, "
+    "'{\"a\": [1, 2]}'::json, '{\"b\":[1,2]}'::jsonb, "
+    "'1969-07-20 20:17:40.999999+00'::timestamptz, "
+    "'1999-12-31 23:59:59.9995+00'::timestamptz, "
+    "'2026-11-22 08:38:44.123456+02'::timestamptz, "
+    "'2026-01-02 03:04:05'::timestamp, 'infinity'::timestamptz, "
+    "'-infinity'::timestamp, NULL::int4, NULL::timestamptz, ''::text, "
+    "''::bytea";
+  assoc_value v[26];
+  assoc_rows *rows = NULL;
+  int run_no, i;
+  for (run_no = 0; run_no < 2; run_no++) {
+    if (one_row(db, sql, NULL, 0, &rows) != ASSOC_OK) {
+      CHECK(!"the binary-format query ran");
+      return;
+    }
+    CHECK(assoc_rows_column_count(rows) == 26);
+    for (i = 0; i < 26; i++)
+      CHECK(assoc_rows_value(rows, (size_t)i, &v[i]) == ASSOC_OK);
+    CHECK(v[0].kind == ASSOC_BOOL && v[0].u.b == 1);
+    CHECK(v[1].kind == ASSOC_BOOL && v[1].u.b == 0);
+    CHECK(is_int(&v[2], -5));
+    CHECK(is_int(&v[3], 2147483647));
+    CHECK(is_int(&v[4], -INT64_C(9223372036854775807)));
+    CHECK(is_int(&v[5], INT64_C(4000000000)));
+    CHECK(v[6].kind == ASSOC_REAL && v[6].u.r == 1.5);
+    CHECK(v[7].kind == ASSOC_REAL && v[7].u.r == -2.25e300);
+    CHECK(v[8].kind == ASSOC_REAL && v[8].u.r != v[8].u.r);
+    CHECK(is_bytes(&v[9], ASSOC_BLOB, "\0\xff" "A", 3));
+    CHECK(is_text(&v[10], "h\xc3\xa9llo"));
+    CHECK(is_text(&v[11], "v"));
+    CHECK(is_text(&v[12], "ab   "));
+    CHECK(is_text(&v[13], "nm"));
+    CHECK(is_text(&v[14], "{\"a\": [1, 2]}"));
+    CHECK(is_text(&v[15], "{\"b\": [1, 2]}"));
+    CHECK(is_text(&v[16], "1969-07-20T20:17:40.999Z"));
+    CHECK(is_text(&v[17], "1999-12-31T23:59:59.999Z"));
+    CHECK(is_text(&v[18], "2026-11-22T06:38:44.123Z"));
+    CHECK(is_text(&v[19], "2026-01-02T03:04:05.000Z"));
+    CHECK(is_text(&v[20], "infinity"));
+    CHECK(is_text(&v[21], "-infinity"));
+    CHECK(v[22].kind == ASSOC_NULL);
+    CHECK(v[23].kind == ASSOC_NULL);
+    CHECK(is_text(&v[24], ""));
+    CHECK(is_bytes(&v[25], ASSOC_BLOB, "", 0));
+  }
+  /* numeric has no binary decoder: the statement stays in text */
+  if (one_row(db, "SELECT 2.5::numeric, '2026-01-02 03:04:05+00'::"
+              "timestamptz, '2026-11-22 08:38:44.123456+02'::timestamptz, "
+              "'infinity'::timestamptz, '\\x00ff41'::bytea, 7::int8, "
+              "true", NULL, 0, &rows) == ASSOC_OK) {
+    for (i = 0; i < 7; i++)
+      CHECK(assoc_rows_value(rows, (size_t)i, &v[i]) == ASSOC_OK);
+    CHECK(v[0].kind == ASSOC_REAL && v[0].u.r == 2.5);
+    CHECK(is_text(&v[1], "2026-01-02T03:04:05.000Z"));
+    CHECK(is_text(&v[2], "2026-11-22T06:38:44.123Z"));
+    CHECK(is_text(&v[3], "infinity"));
+    CHECK(is_bytes(&v[4], ASSOC_BLOB, "\0\xff" "A", 3));
+    CHECK(is_int(&v[5], 7));
+    CHECK(v[6].kind == ASSOC_BOOL && v[6].u.b == 1);
+  } else {
+    CHECK(!"the numeric query ran");
+  }
+}
+
 /* Temporary tables: private to the session, so the specs' schema resets
 ** running at the same time cannot touch them. */
 static void test_table(assoc_db *db) {
@@ -641,6 +724,7 @@ int main(void) {
   test_sql_text();
   test_scalars(db);
   test_timestamps(db);
+  test_binary_results(db);
   test_table(db);
   test_foreign_key(db);
   test_other_errors(db);
