@@ -531,6 +531,17 @@ static int is_attr_of(const assoc_model *m, lua_State *L, int kidx) {
          assoc_model_attr_index(m, lua_tostring(L, kidx)) >= 0;
 }
 
+/* A key naming the foreign key or the other key of the join table: the
+** association writes those, so giving one is an error, not a join value. */
+static void refuse_join_key(lua_State *L, call *c, int kidx) {
+  const char *k = lua_type(L, kidx) == LUA_TSTRING ? lua_tostring(L, kidx)
+                                                   : NULL;
+  if (k && (strcmp(k, assoc_association_foreign_key(c->a)) == 0 ||
+            strcmp(k, assoc_association_other_key(c->a)) == 0))
+    luaL_error(L, "'%s' is a key of the join table, written by '%s', not a "
+               "join attribute", k, c->name);
+}
+
 /* Check the option keys of a writing accessor: transaction, validate, and
 ** for belongsToMany through (join values) and through attribute names. */
 static void check_write_opts(lua_State *L, call *c, int opts, int join) {
@@ -548,6 +559,7 @@ static void check_write_opts(lua_State *L, call *c, int opts, int join) {
     if (!ok)
       luaL_error(L, "unknown option '%s' to '%s'",
                  k ? k : luaL_typename(L, -2), c->name);
+    if (thm) refuse_join_key(L, c, -2);
     lua_pop(L, 1);
   }
 }
@@ -597,6 +609,7 @@ static size_t join_fields(lua_State *L, call *c, int opts, size_t nkeys,
                    lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
                                                   : luaL_typename(L, -2),
                    assoc_model_name(thm));
+      refuse_join_key(L, c, -2);
       lua_pushvalue(L, -2);
       lua_insert(L, -2);
       lua_rawset(L, join);

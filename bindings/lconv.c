@@ -681,8 +681,10 @@ static void order_list(lua_State *L, int idx, lbind_arena *A,
 }
 
 static int64_t count_opt(lua_State *L, int idx, const char *what) {
-  int ok;
-  lua_Integer n = lua_tointegerx(L, idx, &ok);
+  int ok = 0;
+  lua_Integer n = 0;
+  /* a number only: "5" is a mistake, not a count */
+  if (lua_type(L, idx) == LUA_TNUMBER) n = lua_tointegerx(L, idx, &ok);
   if (!ok || n < 0) {
     if (lua_type(L, idx) == LUA_TNUMBER)
       luaL_error(L, "%s must be a non-negative integer, got %s", what,

@@ -299,6 +299,24 @@ for _, dialect in ipairs(helpers.dialects()) do
         assert.same(with{ "1/3/manager" }, links(db))
       end)
 
+      it("refuses the join table's keys as join attributes, writing nothing",
+         function()
+        for _, opts in ipairs{ { UserId = 2 }, { ProjectId = 4 },
+                               { through = { UserId = 2 } },
+                               { through = { ProjectId = 4, role = "x" } } } do
+          local err = helpers.error_of(function()
+            ann:addProject(gamma, opts)
+          end)
+          assert.truthy(tostring(err):find("key of the join table", 1, true))
+          err = helpers.error_of(function()
+            ann:setProjects({ gamma }, opts)
+          end)
+          assert.truthy(tostring(err):find("key of the join table", 1, true))
+        end
+        assert.same(BEFORE, links(db))
+        assert.equal(0, writes(log))
+      end)
+
       it("writes join attributes given as top-level options", function()
         ann:addProject(gamma, { role = "manager" })
         assert.same(with{ "1/3/manager" }, links(db))

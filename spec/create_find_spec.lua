@@ -231,6 +231,10 @@ describe("create and find [#" .. dialect .. "]", function()
       assert.has_error(function() User:findAll{ limit = "1; DELETE" } end)
       assert.has_error(function() User:findAll{ limit = -1 } end)
       assert.has_error(function() User:findAll{ offset = 1.5 } end)
+      -- a numeric string is a type mistake too, not a count
+      local err = helpers.error_of(function() User:findAll{ limit = "2" } end)
+      assert.truthy(tostring(err):find("got string", 1, true))
+      assert.has_error(function() User:findAll{ offset = "1" } end)
       assert.are.equal(4, User:count())
     end)
 
