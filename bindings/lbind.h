@@ -231,6 +231,10 @@ void lbind_inst_field(lua_State *L, int idx, const char *field);
 /* Push the value of attribute name of the instance at idx (nil for
 ** NULL). */
 void lbind_inst_value(lua_State *L, int idx, const char *name);
+/* Push the extra `name` of the instance at idx (a join row, an include)
+** and return 1, or push nothing and return 0: no metamethod, no state
+** table made. */
+int lbind_inst_extra(lua_State *L, int idx, const char *name);
 /* Push a new unsaved instance of the canonical Model at model_idx with the
 ** values table at vidx (checked against the attributes; defaults filled). */
 void lbind_build_instance(lua_State *L, int model_idx, int vidx, int argn);

@@ -277,14 +277,12 @@ static void push_key(lua_State *L, int inst, const char *via,
     lbind_inst_value(L, inst, name);
     return;
   }
-  /* The join row by the instance's own lookup: asking for "extra" would
-  ** build a state table for every child row. */
-  lua_getfield(L, inst, via);
-  if (lbind_test_instance(L, -1)) {
+  /* (asking for the state's "extra" would build a state table for every
+  ** child row) */
+  if (lbind_inst_extra(L, inst, via)) {
     lbind_inst_value(L, lua_gettop(L), name);
     lua_remove(L, -2);
   } else {
-    lua_pop(L, 1);
     lua_pushnil(L);
   }
 }

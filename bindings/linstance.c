@@ -282,6 +282,23 @@ void lbind_inst_value(lua_State *L, int idx, const char *name) {
   }
 }
 
+int lbind_inst_extra(lua_State *L, int idx, const char *name) {
+  int top = lua_gettop(L), t;
+  idx = lua_absindex(L, idx);
+  t = lua_getiuservalue(L, idx, UV_STATE);
+  if (t == LUA_TUSERDATA) {                     /* the lone extra */
+    const inst_priv *j = lua_touserdata(L, -1);
+    if (strcmp(j->lay->mname.s, name) == 0) return 1;
+  } else if (t == LUA_TTABLE && lua_getfield(L, -1, "extra") == LUA_TTABLE &&
+             lua_getfield(L, -1, name) != LUA_TNIL) {
+    lua_replace(L, top + 1);
+    lua_settop(L, top + 1);
+    return 1;
+  }
+  lua_settop(L, top);
+  return 0;
+}
+
 lbind_inst *lbind_push_instance(lua_State *L, int model_idx, int is_new) {
   inst_priv *p;
   int imt;
