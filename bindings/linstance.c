@@ -1066,46 +1066,51 @@ static inst_priv *meta_check(lua_State *L) {
   return lua_touserdata(L, 1);
 }
 
-/* Methods, then attributes, then extras (join rows, includes).  The hot
-** path of every attribute read: few API calls, and nothing popped. */
+/* Attributes, then the join row, methods, other extras (includes): an
+** attribute named like a method hides it, as a Sequelize attribute's
+** property hides the prototype's method.  The hot path of every attribute
+** read: few API calls, and nothing popped. */
 static int inst_index(lua_State *L) {
-  const inst_priv *p;
-  int t, vt;
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
-  p = meta_check(L);                            /* inst key nil imt */
-  t = lua_getiuservalue(L, 1, UV_STATE);        /* ... state */
+  const inst_priv *p = meta_check(L);           /* inst key nil imt */
+  int t = lua_getiuservalue(L, 1, UV_STATE);    /* ... state */
+  int vt = LUA_TNIL;
+  size_t n = 0;
+  const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &n)
+                                                : NULL;
   if (t == LUA_TTABLE &&
-      lua_getfield(L, -1, "values") == LUA_TTABLE) {    /* ... state vals */
+      lua_getfield(L, 5, "values") == LUA_TTABLE) {     /* ... state vals */
     lua_pushvalue(L, 2);
-    vt = lua_rawget(L, -2);
-  } else if (lua_type(L, 2) == LUA_TSTRING) {
-    size_t n;
-    const char *k = lua_tolstring(L, 2, &n);
+    if ((vt = lua_rawget(L, -2)) == LUA_TNIL && k &&
+        slot_of(p->lay, k, n) != 0)
+      return 1;                                 /* an attribute, nil */
+  } else if (k) {
     int slot = slot_of(p->lay, k, n);
-    vt = slot ? lua_getiuservalue(L, 1, slot) : LUA_TNIL;
-    if (vt == LUA_TNIL && t == LUA_TUSERDATA) {
-      /* the lone extra: a join-row instance under its model's name */
-      const inst_priv *j = lua_touserdata(L, 5);
-      if (n == j->lay->mname.n && memcmp(k, j->lay->mname.s, n) == 0) {
-        lua_pushvalue(L, 5);
-        return 1;
-      }
+    if (slot) {
+      if (lua_getiuservalue(L, 1, slot) == LUA_TUSERDATA &&
+          lbind_is_null(L, -1))
+        lua_pushnil(L);
+      return 1;
     }
-  } else {
-    vt = LUA_TNIL;
   }
   if (vt != LUA_TNIL) {
     if (vt == LUA_TUSERDATA && lbind_is_null(L, -1)) lua_pushnil(L);
     return 1;
   }
   lua_settop(L, 5);
+  if (t == LUA_TUSERDATA && k) {
+    /* the lone extra: a join-row instance under its model's name */
+    const inst_priv *j = lua_touserdata(L, 5);
+    if (n == j->lay->mname.n && memcmp(k, j->lay->mname.s, n) == 0)
+      return 1;
+  }
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+  lua_settop(L, 5);
   if (t == LUA_TTABLE && lua_getfield(L, 5, "extra") == LUA_TTABLE) {
     lua_pushvalue(L, 2);
     if (lua_rawget(L, -2) != LUA_TNIL) return 1;
   }
-  if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "Model")
-      == 0) {
+  if (k && strcmp(k, "Model") == 0) {
     push_model(L, 1);
     return 1;
   }

@@ -57,6 +57,18 @@ describe("instance [#" .. dialect .. "]", function()
       assert.are.equal(1, u.id)
     end)
 
+    it("reads an attribute named like a method as the attribute", function()
+      -- as a Sequelize attribute's property hides the prototype's method
+      local Doc = db:define("Doc", { update = assoc.STRING })
+      Doc:sync()
+      local d = Doc:create{ update = "v2" }
+      assert.are.equal("v2", d.update)
+      assert.are.equal("v2", d:get("update"))
+      assert.is_function(d.save)
+      local e = Doc:create{}
+      assert.is_nil(e.update)
+    end)
+
     it("writes attributes as fields without saving", function()
       local u = User:create{ name = "ann", age = 30 }
       u.name = "bob"
