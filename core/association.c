@@ -1223,6 +1223,17 @@ int assoc__assoc_unlink_params(assoc_association *a, assoc_params *p,
 }
 
 /* hasMany and hasOne: " FROM t AS T WHERE T.fk = ? AND <scope>" */
+void assoc__assoc_count_by_keys(assoc_association *a, assoc_buf *b,
+                                const assoc_model *m, assoc_type key_type) {
+  assoc__buf_puts(b, "SELECT COUNT(*) FROM ");
+  a->source->db->dialect->key_table(b, 1, key_type);
+  assoc__buf_puts(b, " CROSS JOIN ");
+  assoc__buf_ident(b, m->table);
+  assoc__buf_puts(b, " AS ");
+  assoc__buf_ident(b, m->name);
+  assoc__buf_puts(b, " WHERE ");
+}
+
 void assoc__assoc_from_owned(assoc_association *a, assoc_buf *b,
                              size_t *ph) {
   assoc_model *t = a->target;

@@ -37,6 +37,11 @@ int assoc__assoc_insert(assoc_association *a, const assoc_field *values,
 int assoc__assoc_need_pk(assoc_association *a);
 /* hasMany/hasOne: " FROM t AS T WHERE T.fk = ? AND <scope>", and the
 ** values it binds. */
+/* "SELECT COUNT(*) FROM <key list 1> CROSS JOIN <m's table> AS <m> WHERE "
+** for a hasX whose key list drives the lookups (keys_drive_lookups); the
+** keys are "assoc_k"."value", of key_type. */
+void assoc__assoc_count_by_keys(assoc_association *a, assoc_buf *b,
+                                const assoc_model *m, assoc_type key_type);
 void assoc__assoc_from_owned(assoc_association *a, assoc_buf *b,
                              size_t *ph);
 int assoc__assoc_owned_params(assoc_association *a, assoc_params *p,

@@ -251,13 +251,7 @@ int assoc__btm_count(assoc_association *a, const assoc_value *src,
 static void gen_has_by_keys(assoc_association *a, assoc_buf *b) {
   assoc_model *j = a->through;
   assoc_db *db = DB(a);
-  assoc__buf_puts(b, "SELECT COUNT(*) FROM ");
-  db->dialect->key_table(b, 1, j->attrs[a->other_attr].def.type);
-  assoc__buf_puts(b, " CROSS JOIN ");
-  assoc__buf_ident(b, j->table);
-  assoc__buf_puts(b, " AS ");
-  assoc__buf_ident(b, j->name);
-  assoc__buf_puts(b, " WHERE ");
+  assoc__assoc_count_by_keys(a, b, j, j->attrs[a->other_attr].def.type);
   assoc__buf_column(b, j->name, JFK(a));
   assoc__buf_puts(b, " = ");
   assoc__placeholder(db, b, 2);

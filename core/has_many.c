@@ -126,16 +126,10 @@ static int gen_has(assoc_association *a, assoc_buf *b) {
   assoc_db *db = DB(a);
   assoc_model *t = a->target;
   size_t ph = 0;
-  assoc__buf_puts(b, "SELECT COUNT(*)");
   if (db->dialect->keys_drive_lookups) {
     /* SQLite: each key probes the target's primary key (bound first). */
-    assoc__buf_puts(b, " FROM ");
-    db->dialect->key_table(b, ++ph, t->attrs[a->target_key_attr].def.type);
-    assoc__buf_puts(b, " CROSS JOIN ");
-    assoc__buf_ident(b, t->table);
-    assoc__buf_puts(b, " AS ");
-    assoc__buf_ident(b, t->name);
-    assoc__buf_puts(b, " WHERE ");
+    assoc__assoc_count_by_keys(a, b, t, t->attrs[a->target_key_attr].def.type);
+    ph = 1;
     assoc__buf_column(b, t->name, PK(a));
     assoc__buf_puts(b, " = \"assoc_k\".\"value\" AND ");
     assoc__buf_column(b, t->name, assoc__attr_field(t, a->fk_attr));
@@ -144,6 +138,7 @@ static int gen_has(assoc_association *a, assoc_buf *b) {
     assoc__assoc_scope_where(a, b, t->name, &ph);
     return ASSOC_OK;
   }
+  assoc__buf_puts(b, "SELECT COUNT(*)");
   assoc__assoc_from_owned(a, b, &ph);
   assoc__buf_puts(b, " AND ");
   assoc__key_list_sql(db, b, t->name, PK(a), t, a->target_key_attr, ph + 1,
