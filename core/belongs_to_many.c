@@ -71,14 +71,42 @@ static int joined_params(assoc_association *a, assoc_params *p,
   return ASSOC_OK;
 }
 
+/* Every column of the target, then the join row's but its two keys: the
+** statement need not send what is known (the foreign key is the source's
+** key, the other key the target's), which map_get_all fills in. */
 static int gen_get(assoc_association *a, assoc_buf *b) {
+  const assoc_model *j = a->through;
   size_t ph = 0;
+  int i;
   assoc__buf_puts(b, "SELECT ");
   assoc__assoc_columns(DB(a), b, a->target, a->target->name);
-  assoc__buf_puts(b, ", ");
-  assoc__assoc_columns(DB(a), b, a->through, a->through->name);
+  for (i = 0; i < (int)j->nattrs; i++) {
+    if (i == a->fk_attr || i == a->other_attr) continue;
+    assoc__buf_puts(b, ", ");
+    assoc__buf_column(b, j->name, assoc__attr_field(j, i));
+  }
   from_joined(a, b, &ph);
   return ASSOC_OK;
+}
+
+/* The columns of gen_get's statement, and the join row's keys as virtual
+** columns: the foreign key reads fk (the bound source key), the other key
+** repeats the target's key column. */
+static int map_get_all(assoc_association *a, const assoc_value *fk) {
+  assoc_db *db = DB(a);
+  const assoc_model *t = a->target, *j = a->through;
+  size_t col = t->nattrs;
+  int i, rc = assoc__assoc_map_all(db, 0, t);
+  for (i = 0; i < (int)j->nattrs && !rc; i++)
+    if (i != a->fk_attr && i != a->other_attr)
+      rc = assoc__rows_map(&db->rows, col++, j, i);
+  if (!rc) rc = assoc__rows_set_const(&db->rows, fk);
+  if (!rc)
+    rc = assoc__rows_add_virtual(&db->rows, j, a->fk_attr, ASSOC_COL_CONST);
+  if (!rc)
+    rc = assoc__rows_add_virtual(&db->rows, j, a->other_attr,
+                                 a->target_key_attr + 1);
+  return rc;
 }
 
 static int gen_count(assoc_association *a, assoc_buf *b) {
@@ -188,8 +216,7 @@ static int run_query(assoc_association *a, const assoc_value *src,
     } else {
       rc = assoc__exec(db, b.p, p.v, p.n, NULL);
       if (!rc && all) {
-        rc = assoc__assoc_map_all(db, 0, t);
-        if (!rc) rc = assoc__assoc_map_all(db, t->nattrs, j);
+        rc = map_get_all(a, &p.v[0]);        /* p.v[0]: the source key */
       } else if (!rc) {
         rc = assoc__rows_apply_map(db, map, nmap);
       }
@@ -216,8 +243,7 @@ int assoc__btm_get(assoc_association *a, const assoc_value *src,
   rc = joined_params(a, &p, src);
   if (!rc && p.oom) rc = assoc__error(db, ASSOC_NOMEM, "out of memory");
   if (!rc) rc = assoc__exec(db, sql, p.v, p.n, NULL);
-  if (!rc) rc = assoc__assoc_map_all(db, 0, a->target);
-  if (!rc) rc = assoc__assoc_map_all(db, a->target->nattrs, a->through);
+  if (!rc) rc = map_get_all(a, &p.v[0]);     /* p.v[0]: the source key */
   if (!rc && out) *out = &db->rows;
   assoc__params_free(&p);
   return rc;

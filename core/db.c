@@ -146,6 +146,7 @@ void assoc_db_free(assoc_db *db) {
   assoc__free(db->cache);
   assoc__free(db->rows.map);
   assoc__free(db->rows.scratch);
+  assoc__free(db->rows.vconst_buf);
   assoc__buf_free(&db->sqlbuf);
   assoc__params_free(&db->params);
   assoc__error_clear(db);

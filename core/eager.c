@@ -29,6 +29,7 @@ static int col_push(assoc_db *db, colset *c, const assoc_model *m, int attr) {
   }
   c->map[c->n].model = m;
   c->map[c->n].attr = attr;
+  c->map[c->n].from = 0;
   c->n++;
   return ASSOC_OK;
 }

@@ -200,7 +200,14 @@ char *assoc__upper_first(const char *s);       /* "projects" -> "Projects" */
 typedef struct assoc_colmap {
   const assoc_model *model;  /* NULL: raw */
   int attr;
+  /* 0: the driver's column at this index.  A column the statement need not
+  ** send because its value is known (a join row's keys) is virtual, after
+  ** the driver's columns: from > 0 repeats driver column from - 1, and
+  ** ASSOC_COL_CONST is the cursor's constant (assoc__rows_set_const). */
+  int from;
 } assoc_colmap;
+
+#define ASSOC_COL_CONST (-1)
 
 struct assoc_rows {
   assoc_db *db;
@@ -212,6 +219,10 @@ struct assoc_rows {
   int64_t changes;
   assoc_colmap *map;         /* column count entries, or NULL (all raw) */
   size_t ncols, capmap;
+  size_t nreal;              /* the driver's columns (ncols - virtual ones) */
+  assoc_value vconst;        /* what ASSOC_COL_CONST columns read */
+  char *vconst_buf;          /* its text, owned */
+  size_t capvconst;
   char *scratch;             /* conversion buffer for the current value */
   size_t capscratch;
 };
@@ -221,6 +232,13 @@ void assoc__rows_reset(assoc_rows *rows);
 /* Map result column i to model attribute attr (after assoc__exec). */
 int assoc__rows_map(assoc_rows *rows, size_t i, const assoc_model *m,
                     int attr);
+/* Add a virtual column (after every driver column and any virtual one
+** before): attribute attr of m, reading driver column `from` - 1 or, for
+** ASSOC_COL_CONST, the constant set by assoc__rows_set_const. */
+int assoc__rows_add_virtual(assoc_rows *rows, const assoc_model *m, int attr,
+                            int from);
+/* The value ASSOC_COL_CONST columns read until the next reset (copied). */
+int assoc__rows_set_const(assoc_rows *rows, const assoc_value *v);
 
 /* ------------------------------------------------------------- databases */
 

@@ -16,6 +16,8 @@ void assoc__rows_reset(assoc_rows *rows) {
   rows->pending = 0;
   rows->changes = 0;
   rows->ncols = 0;
+  rows->nreal = 0;
+  rows->vconst.kind = ASSOC_NULL;
   rows->row = 0;
   if (rows->map) memset(rows->map, 0, rows->capmap * sizeof *rows->map);
 }
@@ -41,6 +43,42 @@ int assoc__rows_map(assoc_rows *rows, size_t i, const assoc_model *m,
     return assoc__error(rows->db, ASSOC_NOMEM, "out of memory");
   rows->map[i].model = m;
   rows->map[i].attr = attr;
+  rows->map[i].from = 0;
+  return ASSOC_OK;
+}
+
+int assoc__rows_add_virtual(assoc_rows *rows, const assoc_model *m, int attr,
+                            int from) {
+  size_t i = rows->ncols;
+  if (rows->nreal == 0) rows->nreal = rows->ncols;
+  if (from > 0 && (size_t)from > rows->nreal)
+    return assoc__error(rows->db, ASSOC_MISUSE, "no column %d to repeat",
+                        from);
+  if (ensure_map(rows, i + 1))
+    return assoc__error(rows->db, ASSOC_NOMEM, "out of memory");
+  rows->map[i].model = m;
+  rows->map[i].attr = attr;
+  rows->map[i].from = from;
+  rows->ncols = i + 1;
+  return ASSOC_OK;
+}
+
+int assoc__rows_set_const(assoc_rows *rows, const assoc_value *v) {
+  rows->vconst = *v;
+  if (v->kind == ASSOC_TEXT || v->kind == ASSOC_BLOB) {
+    if (rows->capvconst < v->u.s.n + 1) {
+      char *buf = assoc__realloc(rows->vconst_buf, v->u.s.n + 1);
+      if (!buf) {
+        rows->vconst.kind = ASSOC_NULL;
+        return assoc__error(rows->db, ASSOC_NOMEM, "out of memory");
+      }
+      rows->vconst_buf = buf;
+      rows->capvconst = v->u.s.n + 1;
+    }
+    if (v->u.s.n > 0) memcpy(rows->vconst_buf, v->u.s.p, v->u.s.n);
+    rows->vconst_buf[v->u.s.n] = '\0';
+    rows->vconst.u.s.p = rows->vconst_buf;
+  }
   return ASSOC_OK;
 }
 
@@ -68,6 +106,8 @@ size_t assoc_rows_column_count(const assoc_rows *rows) {
 
 const char *assoc_rows_column_name(const assoc_rows *rows, size_t i) {
   if (!rows || !rows->state || i >= rows->ncols) return NULL;
+  if (i < rows->capmap && rows->map[i].from != 0)  /* virtual: its field */
+    return assoc__attr_field(rows->map[i].model, rows->map[i].attr);
   return rows->db->dialect->column_name((assoc_rows *)rows, i);
 }
 
@@ -145,12 +185,18 @@ static int convert(assoc_rows *rows, const assoc_attr_def *def,
 
 int assoc_rows_value(assoc_rows *rows, size_t i, assoc_value *out) {
   const assoc_model *m;
-  int attr, rc;
+  int attr, rc = ASSOC_OK;
   if (!rows || rows->state != ASSOC_ROW || i >= rows->ncols) {
     out->kind = ASSOC_NULL;
     return ASSOC_MISUSE;
   }
-  rc = rows->db->dialect->column(rows, i, out);
+  if (i < rows->capmap && rows->map[i].from != 0) {
+    if (rows->map[i].from == ASSOC_COL_CONST) *out = rows->vconst;
+    else rc = rows->db->dialect->column(rows, (size_t)rows->map[i].from - 1,
+                                        out);
+  } else {
+    rc = rows->db->dialect->column(rows, i, out);
+  }
   if (rc) return rc;
   attr = assoc_rows_column_attr(rows, i, &m);
   if (attr < 0) return ASSOC_OK;

@@ -36,6 +36,7 @@ static int map_push(assoc_db *db, assoc_colmap **map, size_t *nmap,
   }
   (*map)[*nmap].model = m;
   (*map)[*nmap].attr = attr;
+  (*map)[*nmap].from = 0;
   (*nmap)++;
   return ASSOC_OK;
 }

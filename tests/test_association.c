@@ -272,6 +272,26 @@ static int row_text_is(assoc_rows *rows, const assoc_model *m,
   return 0;
 }
 
+/* The integer of attribute name (of model m) in the current row, and that
+** its column is named after the attribute's field. */
+static int row_int_is(assoc_rows *rows, const assoc_model *m,
+                      const char *name, int64_t want) {
+  size_t i, n = assoc_rows_column_count(rows);
+  for (i = 0; i < n; i++) {
+    const assoc_model *cm;
+    int at = assoc_rows_column_attr(rows, i, &cm);
+    const char *col = assoc_rows_column_name(rows, i);
+    assoc_value v;
+    if (cm != m || at < 0 ||
+        strcmp(assoc_model_attr(m, (size_t)at)->name, name) != 0)
+      continue;
+    if (col == NULL || strcmp(col, name) != 0) return 0;
+    if (assoc_rows_value(rows, i, &v) != ASSOC_OK) return 0;
+    return v.kind == ASSOC_INT && v.u.i == want;
+  }
+  return 0;
+}
+
 /* ------------------------------------------------------------ definition */
 
 static void test_definition(void) {
@@ -630,7 +650,26 @@ static void test_belongs_to_many(void) {
   CHECK_RC(assoc_association_get(fx.projects, &ann, NULL, &rows), ASSOC_OK);
   CHECK(assoc_rows_step(rows) == ASSOC_ROW);
   CHECK(row_text_is(rows, fx.user_project, "role", NULL));
+  /* The join row's keys are not sent by the server but known: the source
+  ** key, and the target's key. */
+  CHECK(row_int_is(rows, fx.user_project, "UserId", 1));
+  {
+    int64_t id = -1;
+    size_t i;
+    assoc_value v;
+    for (i = 0; i < assoc_rows_column_count(rows); i++) {
+      const assoc_model *cm;
+      int at = assoc_rows_column_attr(rows, i, &cm);
+      if (cm == fx.project && at >= 0 &&
+          strcmp(assoc_model_attr(cm, (size_t)at)->name, "id") == 0 &&
+          assoc_rows_value(rows, i, &v) == ASSOC_OK && v.kind == ASSOC_INT)
+        id = v.u.i;
+    }
+    CHECK(id == 1 || id == 2);
+    CHECK(row_int_is(rows, fx.user_project, "ProjectId", id));
+  }
   CHECK(assoc_rows_step(rows) == ASSOC_ROW);
+  CHECK(row_int_is(rows, fx.user_project, "UserId", 1));
   CHECK(assoc_rows_step(rows) == ASSOC_DONE);
 
   /* Re-adding with join attributes updates the existing link. */
