@@ -44,6 +44,14 @@ static int select_col(assoc_db *db, assoc_buf *b, colset *c,
   return col_push(db, c, m, attr);
 }
 
+/* The index of m's attribute attr among the columns selected, or -1. */
+static int find_col(const colset *c, const assoc_model *m, int attr) {
+  size_t i;
+  for (i = 0; i < c->n; i++)
+    if (c->map[i].model == m && c->map[i].attr == attr) return (int)i;
+  return -1;
+}
+
 static int select_model(assoc_db *db, assoc_buf *b, colset *c,
                         const assoc_model *m, const char *alias,
                         const char *const *names, size_t nnames, int all) {
@@ -278,6 +286,7 @@ int assoc_association_get_many(assoc_association *a,
   assoc_params p;
   colset c;
   int rc = check_many(a, source_keys, n, out), gattr;
+  int tkey = -1, virtual_keys = 0;
   int64_t limit, offset;
   const assoc_model *gm;
   if (rc) return rc;
@@ -300,10 +309,20 @@ int assoc_association_get_many(assoc_association *a,
   rc = select_model(db, &b, &c, a->target, T_ALIAS, q ? q->attributes : NULL,
                     q ? q->nattributes : 0, 0);
   if (!rc && a->kind == ASSOC_BELONGS_TO_MANY &&
-      !(q && q->join_attributes_set && q->njoin_attributes == 0))
-    rc = select_model(db, &b, &c, a->through, J_ALIAS,
-                      q && q->join_attributes_set ? q->join_attributes : NULL,
-                      q ? q->njoin_attributes : 0, 0);
+      !(q && q->join_attributes_set)) {
+    /* Every join column but the keys, which are known: the foreign key is
+    ** the group column below, the other key the target's key. */
+    size_t i;
+    tkey = find_col(&c, a->target, a->target_key_attr);
+    for (i = 0; i < a->through->nattrs && !rc; i++)
+      if ((int)i != a->fk_attr && ((int)i != a->other_attr || tkey < 0))
+        rc = select_col(db, &b, &c, a->through, J_ALIAS, (int)i);
+    virtual_keys = 1;
+  } else if (!rc && a->kind == ASSOC_BELONGS_TO_MANY &&
+             q->njoin_attributes > 0) {
+    rc = select_model(db, &b, &c, a->through, J_ALIAS, q->join_attributes,
+                      q->njoin_attributes, 0);
+  }
   if (!rc) {
     /* The source key, last. */
     assoc__buf_puts(&b, ", ");
@@ -347,6 +366,15 @@ int assoc_association_get_many(assoc_association *a,
   if (!rc && (b.oom || p.oom)) rc = assoc__error(db, ASSOC_NOMEM, "oom");
   if (!rc) rc = assoc__exec(db, b.p, p.v, p.n, NULL);
   if (!rc) rc = assoc__rows_apply_map(db, c.map, c.n);
+  if (!rc && virtual_keys) {
+    /* The group column (c.n - 1) is the join row's foreign key; the other
+    ** key repeats the target's key; the source key stays last. */
+    if (tkey >= 0)
+      rc = assoc__rows_add_virtual(&db->rows, a->through, a->other_attr,
+                                   tkey + 1);
+    if (!rc)
+      rc = assoc__rows_add_virtual(&db->rows, gm, gattr, (int)c.n);
+  }
   if (!rc) *out = &db->rows;
   assoc__free(c.map);
   assoc__buf_free(&b);
