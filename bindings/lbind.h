@@ -244,6 +244,12 @@ void lbind_inst_save(lua_State *L, int idx, int opts_idx);
 ** array, or (single) the first instance or nil. */
 void lbind_push_rows(lua_State *L, lbind_db *o, assoc_rows *rows,
                      int model_idx, int single);
+/* The same, handing each instance (on the stack top, to leave there) to
+** each(L, ud) instead of collecting them: nothing pushed.  Eager loading
+** files children under their parents without an array of them all. */
+void lbind_each_row(lua_State *L, lbind_db *o, assoc_rows *rows,
+                    int model_idx, void (*each)(lua_State *L, void *ud),
+                    void *ud);
 /* Step once and load the row into the instance at inst_idx (values of the
 ** model replaced, isNew false, changed cleared).  Returns 0 when there was
 ** no row. */

@@ -360,17 +360,48 @@ static void load_counts(lua_State *L, lbind_db *o, int arr, int entry,
   lua_pop(L, 2);
 }
 
+/* Children filed by the key that names their parent. */
+typedef struct grouping {
+  int map;                   /* { [key] = child or list of children } */
+  const char *via, *group;   /* see push_key */
+  int multi;                 /* lists (hasMany, belongsToMany) */
+} grouping;
+
+/* File the child instance on the stack top under its key in g->map. */
+static void file_child(lua_State *L, void *ud) {
+  const grouping *g = ud;
+  int c = lua_gettop(L);
+  push_key(L, c, g->via, g->group);            /* child key */
+  if (g->multi) {
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, g->map) == LUA_TNIL) {   /* child key nil */
+      lua_pop(L, 1);
+      lua_newtable(L);
+      lua_pushvalue(L, -2);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, g->map);                   /* child key list */
+    }
+    lua_pushvalue(L, c);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  } else if (!lua_isnil(L, -1)) {
+    lua_pushvalue(L, c);
+    lua_rawset(L, g->map);
+  }
+  lua_settop(L, c);
+}
+
 static void load_entry(lua_State *L, lbind_db *o, int arr, int entry) {
   const assoc_association *a;
   assoc_assoc_kind kind;
-  const char *src_name, *via = NULL, *group, *as;
+  const char *src_name, *as;
   lbind_arena *A;
   assoc_value *keys;
   assoc_query q;
   assoc_rows *rows = NULL;
   size_t n;
   lua_Integer i, nc, np = (lua_Integer)lua_rawlen(L, arr);
-  int rc, target, children, map, multi, top = lua_gettop(L);
+  int rc, target, children = 0, map, nested, top = lua_gettop(L);
+  grouping g;
   luaL_checkstack(L, 20, NULL);
   lua_getfield(L, entry, "ad");
   a = assoc_of(L, -1);
@@ -396,47 +427,37 @@ static void load_entry(lua_State *L, lbind_db *o, int arr, int entry) {
   rc = assoc_association_get_many((assoc_association *)a, keys, n, &q, &rows);
   lbind_arena_release(A);
   lbind_check_rc(L, o, rc);
+  /* Which value of a child names its parent. */
+  g.via = NULL;
+  if (kind == ASSOC_BELONGS_TO) {
+    const assoc_model *tm = assoc_association_target(a);
+    g.group = assoc_model_attr(tm, (size_t)assoc_association_target_attr(a))
+                  ->name;
+  } else {
+    g.group = assoc_association_foreign_key(a);
+    if (kind == ASSOC_BELONGS_TO_MANY)
+      g.via = assoc_model_name(assoc_association_through(a));
+  }
+  g.multi = kind == ASSOC_HAS_MANY || kind == ASSOC_BELONGS_TO_MANY;
+  lua_newtable(L);
+  map = g.map = lua_gettop(L);
   lua_getfield(L, entry, "target");
   target = lua_gettop(L);
   lbind_model_field(L, target, "base");
-  lbind_push_rows(L, o, rows, lua_gettop(L), 0);
-  children = lua_gettop(L);
-  /* Which value of a child names its parent. */
-  if (kind == ASSOC_BELONGS_TO) {
-    const assoc_model *tm = assoc_association_target(a);
-    group = assoc_model_attr(tm, (size_t)assoc_association_target_attr(a))
-                ->name;
-  } else {
-    group = assoc_association_foreign_key(a);
-    if (kind == ASSOC_BELONGS_TO_MANY)
-      via = assoc_model_name(assoc_association_through(a));
-  }
-  multi = kind == ASSOC_HAS_MANY || kind == ASSOC_BELONGS_TO_MANY;
-  lua_newtable(L);
-  map = lua_gettop(L);
-  nc = (lua_Integer)lua_rawlen(L, children);
-  for (i = 1; i <= nc; i++) {
-    int c;
-    lua_rawgeti(L, children, i);
-    c = lua_gettop(L);
-    push_key(L, c, via, group);                 /* child key */
-    if (multi) {
-      lua_pushvalue(L, -1);
-      if (lua_rawget(L, map) == LUA_TNIL) {     /* child key nil */
-        lua_pop(L, 1);
-        lua_newtable(L);
-        lua_pushvalue(L, -2);
-        lua_pushvalue(L, -2);
-        lua_rawset(L, map);                     /* child key list */
-      }
-      lua_pushvalue(L, c);
-      lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-    } else if (!lua_isnil(L, -1)) {
-      lua_pushvalue(L, c);
-      lua_rawset(L, map);
-      lua_pushnil(L);                           /* keep the pops even */
+  nested = lua_getfield(L, entry, "nested") != LUA_TNIL;
+  lua_pop(L, 1);
+  if (nested) {
+    /* the next level loads for all the children at once */
+    lbind_push_rows(L, o, rows, lua_gettop(L), 0);
+    children = lua_gettop(L);
+    nc = (lua_Integer)lua_rawlen(L, children);
+    for (i = 1; i <= nc; i++) {
+      lua_rawgeti(L, children, i);
+      file_child(L, &g);
+      lua_pop(L, 1);
     }
-    lua_settop(L, c - 1);
+  } else {
+    lbind_each_row(L, o, rows, lua_gettop(L), file_child, &g);
   }
   for (i = 1; i <= np; i++) {
     int p;
@@ -445,15 +466,17 @@ static void load_entry(lua_State *L, lbind_db *o, int arr, int entry) {
     lbind_inst_value(L, p, src_name);
     if (lua_isnil(L, -1)) lua_pushnil(L);
     else lua_rawget(L, map);
-    if (multi && lua_isnil(L, -1)) {
+    if (g.multi && lua_isnil(L, -1)) {
       lua_pop(L, 1);
       lua_newtable(L);
     }
     set_extra(L, p, as);
     lua_settop(L, p - 1);
   }
-  if (lua_getfield(L, entry, "nested") != LUA_TNIL)
+  if (nested) {
+    lua_getfield(L, entry, "nested");
     lbind_include_load(L, o, children, lua_gettop(L));
+  }
   lua_settop(L, top);
 }
 

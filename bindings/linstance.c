@@ -611,8 +611,11 @@ static void fill_row(lua_State *L, lbind_db *o, assoc_rows *rows,
   lua_settop(L, base);
 }
 
-void lbind_push_rows(lua_State *L, lbind_db *o, assoc_rows *rows,
-                     int model_idx, int single) {
+/* Make an instance of every row; each one goes to each(L, ud), or into
+** the array at out, or (single) is the result. */
+static void make_rows(lua_State *L, lbind_db *o, assoc_rows *rows,
+                      int model_idx, int single,
+                      void (*each)(lua_State *L, void *ud), void *ud) {
   int plan = 0;
   layout *lay;
   lua_Integer n = 0;
@@ -624,7 +627,7 @@ void lbind_push_rows(lua_State *L, lbind_db *o, assoc_rows *rows,
   lbind_model_field(L, model_idx, "imt");
   imt = lua_gettop(L);
   lay = model_layout(L, imt, model_idx);
-  if (!single) {
+  if (!single && !each) {
     lua_newtable(L);
     out = lua_gettop(L);
   }
@@ -642,13 +645,34 @@ void lbind_push_rows(lua_State *L, lbind_db *o, assoc_rows *rows,
       lua_settop(L, top + 1);
       return;
     }
-    lua_rawseti(L, out, ++n);
+    if (each) {
+      int inst = lua_gettop(L);
+      each(L, ud);
+      lua_settop(L, inst - 1);
+    } else {
+      lua_rawseti(L, out, ++n);
+    }
   }
   lbind_check_rc(L, o, rc);
+  if (each) {
+    lua_settop(L, top);
+    return;
+  }
   if (single) lua_pushnil(L);
   else lua_pushvalue(L, out);
   lua_replace(L, top + 1);
   lua_settop(L, top + 1);
+}
+
+void lbind_push_rows(lua_State *L, lbind_db *o, assoc_rows *rows,
+                     int model_idx, int single) {
+  make_rows(L, o, rows, model_idx, single, NULL, NULL);
+}
+
+void lbind_each_row(lua_State *L, lbind_db *o, assoc_rows *rows,
+                    int model_idx, void (*each)(lua_State *L, void *ud),
+                    void *ud) {
+  make_rows(L, o, rows, model_idx, 0, each, ud);
 }
 
 int lbind_load_row(lua_State *L, lbind_db *o, assoc_rows *rows,
