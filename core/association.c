@@ -1118,9 +1118,7 @@ static int gen_select_by_key(assoc_association *a, assoc_buf *b) {
   assoc__buf_puts(b, "SELECT ");
   assoc__assoc_columns(db, b, t, t->name);
   assoc__buf_puts(b, " FROM ");
-  assoc__buf_ident(b, t->table);
-  assoc__buf_puts(b, " AS ");
-  assoc__buf_ident(b, t->name);
+  assoc__buf_table_as(b, t->table, t->name);
   assoc__buf_puts(b, " WHERE ");
   assoc__buf_column(b, t->name, assoc__attr_field(t, a->target_key_attr));
   assoc__buf_puts(b, " = ");
@@ -1228,9 +1226,7 @@ void assoc__assoc_count_by_keys(assoc_association *a, assoc_buf *b,
   assoc__buf_puts(b, "SELECT COUNT(*) FROM ");
   a->source->db->dialect->key_table(b, 1, key_type);
   assoc__buf_puts(b, " CROSS JOIN ");
-  assoc__buf_ident(b, m->table);
-  assoc__buf_puts(b, " AS ");
-  assoc__buf_ident(b, m->name);
+  assoc__buf_table_as(b, m->table, m->name);
   assoc__buf_puts(b, " WHERE ");
 }
 
@@ -1238,9 +1234,7 @@ void assoc__assoc_from_owned(assoc_association *a, assoc_buf *b,
                              size_t *ph) {
   assoc_model *t = a->target;
   assoc__buf_puts(b, " FROM ");
-  assoc__buf_ident(b, t->table);
-  assoc__buf_puts(b, " AS ");
-  assoc__buf_ident(b, t->name);
+  assoc__buf_table_as(b, t->table, t->name);
   assoc__buf_puts(b, " WHERE ");
   assoc__buf_column(b, t->name, assoc__attr_field(t, a->fk_attr));
   assoc__buf_puts(b, " = ");

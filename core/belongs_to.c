@@ -29,9 +29,7 @@ int assoc__belongs_to_get(assoc_association *a, const assoc_value *fk,
                           &map, &nmap, &capmap);
   if (!rc) {
     assoc__buf_puts(&b, " FROM ");
-    assoc__buf_ident(&b, t->table);
-    assoc__buf_puts(&b, " AS ");
-    assoc__buf_ident(&b, t->name);
+    assoc__buf_table_as(&b, t->table, t->name);
     assoc__buf_puts(&b, " WHERE ");
     assoc__buf_column(&b, t->name, assoc__attr_field(t, a->target_key_attr));
     assoc__buf_puts(&b, " = ");

@@ -45,13 +45,9 @@ static int check_keys_defined(assoc_association *a) {
 static void from_joined(assoc_association *a, assoc_buf *b, size_t *ph) {
   assoc_model *t = a->target, *j = a->through;
   assoc__buf_puts(b, " FROM ");
-  assoc__buf_ident(b, t->table);
-  assoc__buf_puts(b, " AS ");
-  assoc__buf_ident(b, t->name);
+  assoc__buf_table_as(b, t->table, t->name);
   assoc__buf_puts(b, " INNER JOIN ");
-  assoc__buf_ident(b, j->table);
-  assoc__buf_puts(b, " AS ");
-  assoc__buf_ident(b, j->name);
+  assoc__buf_table_as(b, j->table, j->name);
   assoc__buf_puts(b, " ON ");
   assoc__buf_column(b, t->name, TKEY(a));
   assoc__buf_puts(b, " = ");
@@ -144,9 +140,7 @@ static int count_links(const assoc_association *a) {
 static int gen_count_links(assoc_association *a, assoc_buf *b) {
   assoc_model *j = a->through;
   assoc__buf_puts(b, "SELECT COUNT(*) FROM ");
-  assoc__buf_ident(b, j->table);
-  assoc__buf_puts(b, " AS ");
-  assoc__buf_ident(b, j->name);
+  assoc__buf_table_as(b, j->table, j->name);
   assoc__buf_puts(b, " WHERE ");
   assoc__buf_column(b, j->name, JFK(a));
   assoc__buf_puts(b, " = ");
@@ -307,14 +301,10 @@ static int gen_has(assoc_association *a, assoc_buf *b) {
     assoc__buf_column(b, j->name, JOTHER(a));
     assoc__buf_puts(b, ") FROM ");
   }
-  assoc__buf_ident(b, j->table);
-  assoc__buf_puts(b, " AS ");
-  assoc__buf_ident(b, j->name);
+  assoc__buf_table_as(b, j->table, j->name);
   if (a->nscope > 0) {
     assoc__buf_puts(b, " INNER JOIN ");
-    assoc__buf_ident(b, t->table);
-    assoc__buf_puts(b, " AS ");
-    assoc__buf_ident(b, t->name);
+    assoc__buf_table_as(b, t->table, t->name);
     assoc__buf_puts(b, " ON ");
     assoc__buf_column(b, t->name, TKEY(a));
     assoc__buf_puts(b, " = ");

@@ -58,6 +58,25 @@ void assoc__buf_putc(assoc_buf *b, char c) {
   assoc__buf_putn(b, &c, 1);
 }
 
+size_t assoc__int_decimal(char out[ASSOC_INT_DECIMAL_MAX], int64_t v) {
+  char tmp[ASSOC_INT_DECIMAL_MAX], *p = tmp + sizeof tmp;
+  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  size_t n;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0) *--p = '-';
+  n = (size_t)(tmp + sizeof tmp - p);
+  memcpy(out, p, n);
+  return n;
+}
+
+void assoc__buf_put_int(assoc_buf *b, int64_t v) {
+  char tmp[ASSOC_INT_DECIMAL_MAX];
+  assoc__buf_putn(b, tmp, assoc__int_decimal(tmp, v));
+}
+
 void assoc__buf_printf(assoc_buf *b, const char *fmt, ...) {
   char small[128];
   va_list ap;
@@ -96,6 +115,12 @@ void assoc__buf_column(assoc_buf *b, const char *alias, const char *ident) {
     assoc__buf_putc(b, '.');
   }
   assoc__buf_ident(b, ident);
+}
+
+void assoc__buf_table_as(assoc_buf *b, const char *table, const char *alias) {
+  assoc__buf_ident(b, table);
+  assoc__buf_puts(b, " AS ");
+  assoc__buf_ident(b, alias);
 }
 
 char *assoc__buf_take(assoc_buf *b) {

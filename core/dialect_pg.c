@@ -561,15 +561,7 @@ static void pg_reset(assoc_rows *rows) {
 /* v in decimal, NUL-terminated, into p[NUMBUF] (snprintf costs more than
 ** the rest of binding a statement). */
 static void fmt_int(char *p, int64_t v) {
-  char tmp[24], *q = tmp + sizeof tmp;
-  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-  do {
-    *--q = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
-  if (v < 0) *--q = '-';
-  memcpy(p, q, (size_t)(tmp + sizeof tmp - q));
-  p[tmp + sizeof tmp - q] = '\0';
+  p[assoc__int_decimal(p, v)] = '\0';
 }
 
 /* Inside a transaction a failed statement would abort the whole
@@ -1172,22 +1164,9 @@ static int pg_column(assoc_rows *rows, size_t i, assoc_value *out) {
 
 /* -------------------------------------------------------------- SQL text */
 
-/* Append integer v in decimal (as "%lld" would; printf costs more than
-** the whole rest of a key list). */
-static void put_int(assoc_buf *b, int64_t v) {
-  char tmp[24], *p = tmp + sizeof tmp;
-  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-  do {
-    *--p = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
-  if (v < 0) *--p = '-';
-  assoc__buf_putn(b, p, (size_t)(tmp + sizeof tmp - p));
-}
-
 static void pg_placeholder(assoc_buf *b, size_t n) {
   assoc__buf_putc(b, '$');
-  put_int(b, (int64_t)n);
+  assoc__buf_put_int(b, (int64_t)n);
 }
 
 static void pg_column_type(assoc_buf *b, const assoc_attr_def *a, int serial,
@@ -1264,7 +1243,7 @@ static int pg_encode_key_list(assoc_buf *out, const assoc_value *keys,
       assoc__buf_putc(out, ',');
     switch (k->kind) {
     case ASSOC_INT:
-      put_int(out, k->u.i);
+      assoc__buf_put_int(out, k->u.i);
       break;
     case ASSOC_REAL:
       if (isnan(k->u.r))

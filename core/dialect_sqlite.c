@@ -277,19 +277,6 @@ static void sq_key_table(assoc_buf *b, size_t n, assoc_type key_type) {
   assoc__buf_puts(b, "json_each(?) AS \"assoc_k\"");
 }
 
-/* Append integer v in decimal (as "%lld" would; printf costs more than
-** the whole rest of a key list). */
-static void put_int(assoc_buf *b, int64_t v) {
-  char tmp[24], *p = tmp + sizeof tmp;
-  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-  do {
-    *--p = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
-  if (v < 0) *--p = '-';
-  assoc__buf_putn(b, p, (size_t)(tmp + sizeof tmp - p));
-}
-
 /* Integers are written directly; text goes through jansson so escaping is
 ** the JSON library's, not ours. */
 static int sq_encode_key_list(assoc_buf *out, const assoc_value *keys,
@@ -299,7 +286,7 @@ static int sq_encode_key_list(assoc_buf *out, const assoc_value *keys,
   for (i = 0; i < n; i++) {
     if (i) assoc__buf_putc(out, ',');
     if (keys[i].kind == ASSOC_INT) {
-      put_int(out, keys[i].u.i);
+      assoc__buf_put_int(out, keys[i].u.i);
     } else if (keys[i].kind == ASSOC_TEXT) {
       json_t *s = json_stringn(keys[i].u.s.p, keys[i].u.s.n);
       char *enc;

@@ -39,12 +39,20 @@ void assoc__buf_free(assoc_buf *b);
 void assoc__buf_reset(assoc_buf *b);          /* n = 0, keeps memory */
 void assoc__buf_putn(assoc_buf *b, const char *s, size_t n);
 void assoc__buf_puts(assoc_buf *b, const char *s);
+#define ASSOC_INT_DECIMAL_MAX 20   /* "-9223372036854775808" */
 void assoc__buf_putc(assoc_buf *b, char c);
+/* v in decimal (as "%lld" writes it; printf costs more than the rest of a
+** key list or a statement's parameters): into out, without a NUL, giving
+** the length; or appended to b. */
+size_t assoc__int_decimal(char out[ASSOC_INT_DECIMAL_MAX], int64_t v);
+void assoc__buf_put_int(assoc_buf *b, int64_t v);
 void assoc__buf_printf(assoc_buf *b, const char *fmt, ...);
 /* Append s as a quoted identifier: "s" with embedded " doubled. */
 void assoc__buf_ident(assoc_buf *b, const char *s);
 /* Append alias.ident ("alias"."ident"); alias NULL: just the ident. */
 void assoc__buf_column(assoc_buf *b, const char *alias, const char *ident);
+/* "table" AS "alias" */
+void assoc__buf_table_as(assoc_buf *b, const char *table, const char *alias);
 /* Take ownership of the string (buffer is left empty); NULL on oom. */
 char *assoc__buf_take(assoc_buf *b);
 
