@@ -81,6 +81,7 @@ end
 
 -- Primary keys of instances: sorted, or in the order given.
 local function ids(list)
+  assert.equal("table", type(list), "expected an array of instances")
   local out = {}
   for i, x in ipairs(list) do out[i] = x.id end
   table.sort(out)

@@ -77,18 +77,8 @@ local function generate(dialect, seed)
 end
 
 -- Sorted primary keys, and keys in the order given.
-local function ids(list)
-  assert.equal("table", type(list), "expected an array of instances")
-  local out = {}
-  for i, x in ipairs(list) do out[i] = x.id end
-  table.sort(out)
-  return out
-end
-local function seq(list)
-  local out = {}
-  for i, x in ipairs(list) do out[i] = x.id end
-  return out
-end
+local fx = require("association_fixture")
+local ids, seq = fx.ids, fx.seq
 
 -- "id:role" strings of belongsToMany rows, sorted ("-" for a NULL role).
 local function roles(list)
