@@ -227,7 +227,6 @@ struct assoc_rows {
   int64_t changes;
   assoc_colmap *map;         /* column count entries, or NULL (all raw) */
   size_t ncols, capmap;
-  size_t nreal;              /* the driver's columns (ncols - virtual ones) */
   assoc_value vconst;        /* what ASSOC_COL_CONST columns read */
   char *vconst_buf;          /* its text, owned */
   size_t capvconst;

@@ -16,7 +16,6 @@ void assoc__rows_reset(assoc_rows *rows) {
   rows->pending = 0;
   rows->changes = 0;
   rows->ncols = 0;
-  rows->nreal = 0;
   rows->vconst.kind = ASSOC_NULL;
   rows->row = 0;
   if (rows->map) memset(rows->map, 0, rows->capmap * sizeof *rows->map);
@@ -50,8 +49,9 @@ int assoc__rows_map(assoc_rows *rows, size_t i, const assoc_model *m,
 int assoc__rows_add_virtual(assoc_rows *rows, const assoc_model *m, int attr,
                             int from) {
   size_t i = rows->ncols;
-  if (rows->nreal == 0) rows->nreal = rows->ncols;
-  if (from > 0 && (size_t)from > rows->nreal)
+  /* a repeat names a driver column: one before, not itself virtual */
+  if (from > 0 && ((size_t)from > i || (rows->map && (size_t)from <=
+                   rows->capmap && rows->map[from - 1].from != 0)))
     return assoc__error(rows->db, ASSOC_MISUSE, "no column %d to repeat",
                         from);
   if (ensure_map(rows, i + 1))
