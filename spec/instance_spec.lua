@@ -62,6 +62,7 @@ describe("instance [#" .. dialect .. "]", function()
       local Doc = db:define("Doc", { update = assoc.STRING })
       Doc:sync()
       local d = Doc:create{ update = "v2" }
+      assert.are.equal("v2", db:query('SELECT "update" FROM "Docs"')[1].update)
       assert.are.equal("v2", d.update)
       assert.are.equal("v2", d:get("update"))
       assert.is_function(d.save)
