@@ -36,6 +36,8 @@ sizes=$(awk -v s="$scale" 'BEGIN {
 read -r nu np n2 n3 n4 <<<"$sizes"
 
 # ------------------------------------------------------------------ build
+ASSOC_WITH_LUASQL=$(case " $impls " in *" luasql "*) echo 1 ;; *) echo 0 ;; esac) \
+  scripts/install-deps.sh
 say "building $build (Release)"
 mkdir -p "$build"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release \

@@ -12,6 +12,10 @@ fi
 if [ "${ASSOC_WITH_VALGRIND:-0}" = 1 ]; then
   packages+=(valgrind)
 fi
+# The benchmark's hand-written Lua implementation (bench/luasql.lua).
+if [ "${ASSOC_WITH_LUASQL:-0}" = 1 ]; then
+  packages+=(lua-sql-sqlite3 lua-sql-postgres)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
