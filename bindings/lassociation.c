@@ -284,6 +284,11 @@ int lbind_associate(lua_State *L, assoc_assoc_kind kind) {
   if (through) {
     lbind_push_model(L, db_idx, through);
     lua_setfield(L, -2, "through");
+    lbind_push_model(L, db_idx, assoc_association_target(a));
+    lbind_model_field(L, -1, "joins");
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, assoc_model_name(through));
+    lua_pop(L, 2);
   }
   if (opts) {
     lua_getfield(L, opts, "scope");
@@ -574,20 +579,35 @@ static int validation_on(lua_State *L, int opts) {
   return r;
 }
 
-/* Push the join values table: opts.through, plus top-level keys naming a
-** through attribute (opts.through wins), and return it as fields.  When
-** links will be written (nkeys > 0) the through model's validators run,
-** unless opts.validate is false. */
-static size_t join_fields(lua_State *L, call *c, int opts, size_t nkeys,
-                          assoc_field **out) {
+/* Copy the join attributes of the table at t into the table at join
+** (absolute), refusing unknown ones; where names the table in messages. */
+static void copy_join_values(lua_State *L, call *c, int t, int join,
+                             const char *where) {
+  const assoc_model *thm = assoc_association_through(c->a);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    if (!is_attr_of(thm, L, -2))
+      luaL_error(L, "unknown attribute '%s' of %s in %s",
+                 lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+                                                : luaL_typename(L, -2),
+                 assoc_model_name(thm), where);
+    refuse_join_key(L, c, -2);
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, join);
+  }
+}
+
+/* Push the join values table of the call: opts.through, plus top-level
+** keys naming a through attribute (opts.through wins). */
+static void push_call_join(lua_State *L, call *c, int opts) {
   const assoc_model *thm = assoc_association_through(c->a);
   int join;
-  *out = NULL;
-  if (!thm) return 0;
   lua_newtable(L);
   join = lua_gettop(L);
+  if (!opts) return;
   lua_pushnil(L);
-  while (opts && lua_next(L, opts)) {
+  while (lua_next(L, opts)) {
     if (is_attr_of(thm, L, -2)) {
       lua_pushvalue(L, -2);
       lua_insert(L, -2);
@@ -596,39 +616,91 @@ static size_t join_fields(lua_State *L, call *c, int opts, size_t nkeys,
       lua_pop(L, 1);
     }
   }
-  if (!opts) lua_pushnil(L);
-  else if (lua_getfield(L, opts, "through") != LUA_TNIL) {
-    int t = lua_gettop(L);
-    if (lua_type(L, t) != LUA_TTABLE)
+  if (lua_getfield(L, opts, "through") != LUA_TNIL) {
+    if (lua_type(L, -1) != LUA_TTABLE)
       luaL_error(L, "option 'through' must be a table of %s attributes",
                  assoc_model_name(thm));
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-      if (!is_attr_of(thm, L, -2))
-        luaL_error(L, "unknown attribute '%s' of %s in through",
-                   lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
-                                                  : luaL_typename(L, -2),
-                   assoc_model_name(thm));
-      refuse_join_key(L, c, -2);
-      lua_pushvalue(L, -2);
-      lua_insert(L, -2);
-      lua_rawset(L, join);
-    }
+    copy_join_values(L, c, lua_gettop(L), join, "through");
   }
   lua_pop(L, 1);
+}
+
+/* The join values table at join as fields.  When links will be written
+** (nkeys > 0) the through model's validators run, unless opts.validate is
+** false.  The table must stay alive while the fields are used: it holds
+** the values' strings. */
+static size_t join_table_fields(lua_State *L, call *c, int opts, int join,
+                                size_t nkeys, assoc_field **out) {
+  join = lua_absindex(L, join);
   if (nkeys > 0 && validation_on(L, opts)) {   /* rows will be written */
     const char *skip[3];
     skip[0] = assoc_association_foreign_key(c->a);
     skip[1] = assoc_association_other_key(c->a);
     skip[2] = NULL;
-    uv_field(L, c->ad_idx, "through");       /* join thmodel */
-    lua_newtable(L);                            /* join thmodel errs */
+    uv_field(L, c->ad_idx, "through");       /* thmodel */
+    lua_newtable(L);                            /* thmodel errs */
     lbind_validate(L, -2, join, 0, -1, LBIND_V_FULL, 0, skip);
     lbind_validate_raise(L, -1);
     lua_pop(L, 2);
   }
-  /* join stays on the stack: it holds the values' strings */
-  return lbind_fields(L, join, thm, c->A, out, 0);
+  return lbind_fields(L, join, assoc_association_through(c->a), c->A, out,
+                      0);
+}
+
+/* Push the call's join values table (see push_call_join) and return it as
+** fields (join_table_fields); the table stays on the stack. */
+static size_t join_fields(lua_State *L, call *c, int opts, size_t nkeys,
+                          assoc_field **out) {
+  *out = NULL;
+  if (!assoc_association_through(c->a)) return 0;
+  push_call_join(L, c, opts);
+  return join_table_fields(L, c, opts, -1, nkeys, out);
+}
+
+/* Per-target join values: a target instance holding a table under the
+** through model's name (p.UserProject = { role = "lead" }) is linked with
+** the call's join values (at join) merged with that table's, which win;
+** a join-row instance there (a row read through the association) counts
+** for nothing, as in Sequelize.  targets at arg are as target_keys took
+** them.  Pushes a table holding the merged tables (their strings). */
+static size_t target_joins(lua_State *L, call *c, int arg, int plural,
+                           int opts, int join, assoc_target_join **out) {
+  const assoc_model *thm = assoc_association_through(c->a);
+  const char *thname = assoc_model_name(thm);
+  size_t i, n, k = 0;
+  int list = plural && is_list(L, arg), holder;
+  assoc_target_join *each;
+  join = lua_absindex(L, join);
+  lua_newtable(L);
+  holder = lua_gettop(L);
+  *out = NULL;
+  n = lua_isnoneornil(L, arg) ? 0 : list ? lua_rawlen(L, arg) : 1;
+  each = n ? lbind_arena_array(L, c->A, n, sizeof *each) : NULL;
+  for (i = 0; i < n; i++) {
+    int t;
+    if (list) lua_rawgeti(L, arg, (lua_Integer)i + 1);
+    else lua_pushvalue(L, arg);
+    t = lua_gettop(L);
+    if (lbind_test_instance(L, t) && lbind_inst_extra(L, t, thname)) {
+      if (lua_type(L, -1) == LUA_TTABLE) {
+        const char *where = list ? lua_pushfstring(L, "the %s of target %d",
+                                                   thname, (int)i + 1)
+                                 : lua_pushfstring(L, "the target's %s",
+                                                   thname);
+        lua_newtable(L);                        /* t own where merged */
+        copy_join_values(L, c, join, lua_gettop(L), where);
+        copy_join_values(L, c, t + 1, lua_gettop(L), where);
+        assoc_field *f;
+        each[k].key = i;
+        each[k].njoin = join_table_fields(L, c, opts, -1, 1, &f);
+        each[k].join = f;
+        lua_rawseti(L, holder, (lua_Integer)++k);
+      }
+    }
+    lua_settop(L, holder);
+  }
+  if (k) *out = each;
+  return k;
 }
 
 /* The scope list for get/count: opts.scope names one, false drops the
@@ -752,7 +824,8 @@ static int acc_has(lua_State *L, call *c, int plural) {
 static int acc_add_remove(lua_State *L, call *c, int plural, int add) {
   assoc_value src, *keys;
   assoc_field *join = NULL;
-  size_t n, njoin = 0;
+  assoc_target_join *each = NULL;
+  size_t n, njoin = 0, neach = 0;
   int opts = opts_at(L, 3), rc;
   lua_settop(L, 3);
   check_write_opts(L, c, opts, add ? 1 : -1);
@@ -760,14 +833,18 @@ static int acc_add_remove(lua_State *L, call *c, int plural, int add) {
   c->A = lbind_arena_new(L);
   source_key(L, c, assoc_association_source_attr(c->a), &src);
   n = target_keys(L, c, 2, plural, 0, &keys);
-  if (add) njoin = join_fields(L, c, opts, n, &join);
+  if (add) {
+    njoin = join_fields(L, c, opts, n, &join);
+    if (assoc_association_through(c->a))      /* its join values on top */
+      neach = target_joins(L, c, 2, plural, opts, -1, &each);
+  }
   if (n == 0) {
     lbind_arena_release(c->A);
     return 0;
   }
   if (add)
-    rc = assoc_association_add(c->a, &src, keys, n,
-                               join, njoin);
+    rc = assoc_association_add_each(c->a, &src, keys, n, join, njoin,
+                                    each, neach);
   else
     rc = assoc_association_remove(c->a, &src, keys, n);
   lbind_arena_release(c->A);
@@ -808,7 +885,8 @@ static void set_in_memory(lua_State *L, int inst, const char *name) {
 static int acc_set(lua_State *L, call *c) {
   assoc_value src, *keys;
   assoc_field *join = NULL;
-  size_t n, njoin;
+  assoc_target_join *each = NULL;
+  size_t n, njoin, neach = 0;
   int opts = opts_at(L, 3), rc;
   int multi = c->kind == ASSOC_HAS_MANY || c->kind == ASSOC_BELONGS_TO_MANY;
   lua_settop(L, 3);
@@ -821,8 +899,10 @@ static int acc_set(lua_State *L, call *c) {
     source_key(L, c, assoc_association_source_attr(c->a), &src);
   n = target_keys(L, c, 2, multi, 1, &keys);
   njoin = join_fields(L, c, opts, n, &join);
-  rc = assoc_association_set(c->a, &src, keys, n,
-                             join, njoin);
+  if (assoc_association_through(c->a))        /* its join values on top */
+    neach = target_joins(L, c, 2, 1, opts, -1, &each);
+  rc = assoc_association_set_each(c->a, &src, keys, n, join, njoin,
+                                  each, neach);
   lbind_arena_release(c->A);
   lbind_check_rc(L, c->ad->owner, rc);
   if (c->kind == ASSOC_BELONGS_TO) {

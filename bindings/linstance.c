@@ -1142,8 +1142,34 @@ static int inst_index(lua_State *L) {
   return 1;
 }
 
+/* inst[k] = v for k the name of a through model joining inst's model
+** (p.UserProject = { role = "lead" }): join values the next add or set of
+** that association writes for this target.  Returns 0 when k is not one. */
+static int set_join_values(lua_State *L, const lbind_inst *p) {
+  const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+  int t = lua_type(L, 3), is_join;
+  if (!k || !usable(p) || assoc_model_attr_index(p->model->m, k) >= 0)
+    return 0;
+  push_model(L, 1);
+  lbind_model_field(L, -1, "base");
+  lbind_model_field(L, -1, "joins");
+  lua_pushvalue(L, 2);
+  is_join = lua_rawget(L, -2) != LUA_TNIL;
+  lua_settop(L, 3);
+  if (!is_join) return 0;
+  if (t != LUA_TNIL && t != LUA_TTABLE && !lbind_test_instance(L, 3))
+    luaL_error(L, "%s of %s must be a table of %s attributes, got %s", k,
+               inst_model_name(L, 1), k, luaL_typename(L, 3));
+  lbind_inst_field(L, 1, "extra");
+  lua_insert(L, 2);                             /* inst extra k v */
+  lua_rawset(L, 2);
+  return 1;
+}
+
 static int inst_newindex(lua_State *L) {
   inst_priv *p = meta_self(L, 1);
+  lua_settop(L, 3);
+  if (set_join_values(L, &p->pub)) return 0;
   check_set(L, &p->pub, 2, 3, 0);
   set_value(L, 1, 2, 3);
   return 0;

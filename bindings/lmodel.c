@@ -59,6 +59,10 @@ void lbind_model_new(lua_State *L, int db_idx, assoc_model *m, int vidx,
   lua_setfield(L, -2, "validators");
   lua_newtable(L);
   lua_setfield(L, -2, "associations");
+  /* { [through model name] = true } of the belongsToMany associations that
+  ** target this model: the names its instances take join values under. */
+  lua_newtable(L);
+  lua_setfield(L, -2, "joins");
   lua_pushvalue(L, ud);
   lua_setfield(L, -2, "base");
   lua_setiuservalue(L, ud, 1);                  /* ud */

@@ -868,9 +868,28 @@ int assoc_association_has(assoc_association *a, const assoc_value *source_key,
   return assoc__btm_has(a, source_key, keys, n, out);
 }
 
-int assoc_association_add(assoc_association *a, const assoc_value *source_key,
-                          const assoc_value *keys, size_t n,
-                          const assoc_field *join, size_t njoin) {
+/* Each per-target join names one of the keys and is usable. */
+static int check_each(assoc_db *db, const assoc_association *a, size_t n,
+                      const assoc_target_join *each, size_t neach) {
+  size_t i;
+  int rc = ASSOC_OK;
+  if (neach == 0) return ASSOC_OK;
+  if (a->kind != ASSOC_BELONGS_TO_MANY || !each)
+    return check_join(db, a, NULL, 1);
+  for (i = 0; i < neach && !rc; i++) {
+    if (each[i].key >= n)
+      return assoc__error(db, ASSOC_MISUSE, "target index %zu out of range "
+                          "(%zu keys)", each[i].key, n);
+    rc = check_join(db, a, each[i].join, each[i].njoin);
+  }
+  return rc;
+}
+
+int assoc_association_add_each(assoc_association *a,
+                               const assoc_value *source_key,
+                               const assoc_value *keys, size_t n,
+                               const assoc_field *join, size_t njoin,
+                               const assoc_target_join *each, size_t neach) {
   assoc_db *db;
   int rc = enter(a, &db);
   if (rc) return rc;
@@ -878,15 +897,25 @@ int assoc_association_add(assoc_association *a, const assoc_value *source_key,
   rc = unsaved(db, a, source_key);
   if (!rc) rc = check_keys(db, keys, n);
   if (!rc) rc = check_join(db, a, join, njoin);
+  if (!rc) rc = check_each(db, a, n, each, neach);
   if (rc) return rc;
   if (a->kind == ASSOC_HAS_MANY)
     return assoc__has_many_add(a, source_key, keys, n);
-  return assoc__btm_add(a, source_key, keys, n, join, njoin);
+  return assoc__btm_add(a, source_key, keys, n, join, njoin, each, neach);
 }
 
-int assoc_association_set(assoc_association *a, const assoc_value *source_key,
+int assoc_association_add(assoc_association *a, const assoc_value *source_key,
                           const assoc_value *keys, size_t n,
                           const assoc_field *join, size_t njoin) {
+  return assoc_association_add_each(a, source_key, keys, n, join, njoin,
+                                    NULL, 0);
+}
+
+int assoc_association_set_each(assoc_association *a,
+                               const assoc_value *source_key,
+                               const assoc_value *keys, size_t n,
+                               const assoc_field *join, size_t njoin,
+                               const assoc_target_join *each, size_t neach) {
   assoc_db *db;
   const assoc_value *key;
   int rc = enter(a, &db);
@@ -894,12 +923,13 @@ int assoc_association_set(assoc_association *a, const assoc_value *source_key,
   rc = unsaved(db, a, source_key);
   if (!rc) rc = check_keys(db, keys, n);
   if (!rc) rc = check_join(db, a, join, njoin);
+  if (!rc) rc = check_each(db, a, n, each, neach);
   if (rc) return rc;
   switch (a->kind) {
   case ASSOC_HAS_MANY:
     return assoc__has_many_set(a, source_key, keys, n);
   case ASSOC_BELONGS_TO_MANY:
-    return assoc__btm_set(a, source_key, keys, n, join, njoin);
+    return assoc__btm_set(a, source_key, keys, n, join, njoin, each, neach);
   default:
     break;
   }
@@ -911,6 +941,13 @@ int assoc_association_set(assoc_association *a, const assoc_value *source_key,
   if (a->kind == ASSOC_BELONGS_TO)
     return assoc__belongs_to_set(a, source_key, key);
   return assoc__has_one_set(a, source_key, key);
+}
+
+int assoc_association_set(assoc_association *a, const assoc_value *source_key,
+                          const assoc_value *keys, size_t n,
+                          const assoc_field *join, size_t njoin) {
+  return assoc_association_set_each(a, source_key, keys, n, join, njoin,
+                                    NULL, 0);
 }
 
 int assoc_association_remove(assoc_association *a,

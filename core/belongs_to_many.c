@@ -535,26 +535,80 @@ static const char *add_sql(assoc_association *a, const join_set *js,
   return text;
 }
 
-int assoc__btm_add(assoc_association *a, const assoc_value *src,
-                   const assoc_value *keys, size_t n,
-                   const assoc_field *join, size_t njoin) {
+/* One upsert of keys with join (the statement of add, and set's second). */
+static int upsert(assoc_association *a, const assoc_value *src,
+                  const assoc_value *keys, size_t n, const assoc_field *join,
+                  size_t njoin, int mode) {
   assoc_db *db = DB(a);
   join_set js;
   assoc_params p;
   const char *sql;
-  int rc = check_keys_defined(a);
-  if (rc || n == 0) return rc;
+  int rc;
   assoc__params_init(&p);
   rc = join_collect(a, join, njoin, &js);
   if (!rc) {
-    sql = add_sql(a, &js, ON_CONFLICT_UPDATE_CHANGED);
+    sql = add_sql(a, &js, mode);
     rc = sql ? add_params(a, &p, src, &js, keys, n, NULL) : db->errcode;
-    /* One statement: atomic by itself. */
     if (!rc) rc = assoc__assoc_run(db, sql, &p);
   }
   join_free(&js);
   assoc__params_free(&p);
   return rc;
+}
+
+/* The keys no per-target join names, into *out (freed by the caller). */
+static int other_keys(assoc_association *a, const assoc_value *keys,
+                      size_t n, const assoc_target_join *each, size_t neach,
+                      assoc_value **out, size_t *nout) {
+  unsigned char *named = assoc__malloc(n);
+  size_t i;
+  *out = assoc__malloc(n * sizeof **out);
+  *nout = 0;
+  if (!named || !*out) {
+    assoc__free(named);
+    return assoc__error(DB(a), ASSOC_NOMEM, "out of memory");
+  }
+  memset(named, 0, n);
+  for (i = 0; i < neach; i++) named[each[i].key] = 1;
+  for (i = 0; i < n; i++)
+    if (!named[i]) (*out)[(*nout)++] = keys[i];
+  assoc__free(named);
+  return ASSOC_OK;
+}
+
+/* The upserts of keys: those without a per-target join with join, then
+** one statement per target that has one (so it wins for that target). */
+static int upsert_each(assoc_association *a, const assoc_value *src,
+                       const assoc_value *keys, size_t n,
+                       const assoc_field *join, size_t njoin,
+                       const assoc_target_join *each, size_t neach,
+                       int mode) {
+  assoc_value *rest = NULL;
+  size_t nrest = 0, i;
+  int rc = other_keys(a, keys, n, each, neach, &rest, &nrest);
+  if (!rc && nrest > 0) rc = upsert(a, src, rest, nrest, join, njoin, mode);
+  for (i = 0; i < neach && !rc; i++)
+    rc = upsert(a, src, &keys[each[i].key], 1, each[i].join, each[i].njoin,
+                mode);
+  assoc__free(rest);
+  return rc;
+}
+
+int assoc__btm_add(assoc_association *a, const assoc_value *src,
+                   const assoc_value *keys, size_t n,
+                   const assoc_field *join, size_t njoin,
+                   const assoc_target_join *each, size_t neach) {
+  assoc_db *db = DB(a);
+  int rc = check_keys_defined(a);
+  if (rc || n == 0) return rc;
+  /* One statement: atomic by itself. */
+  if (neach == 0)
+    return upsert(a, src, keys, n, join, njoin, ON_CONFLICT_UPDATE_CHANGED);
+  rc = assoc__atomic_begin(db);
+  if (rc) return rc;
+  rc = upsert_each(a, src, keys, n, join, njoin, each, neach,
+                   ON_CONFLICT_UPDATE_CHANGED);
+  return assoc__atomic_end(db, rc);
 }
 
 /* ------------------------------------------------------ set and remove */
@@ -649,9 +703,34 @@ static int delete_params_kl(assoc_association *a, assoc_params *p,
   return ASSOC_OK;
 }
 
+/* set with per-target joins: the obsolete links' DELETE, then the upserts
+** of upsert_each (kept links take the joins given, as in Sequelize). */
+static int set_each(assoc_association *a, const assoc_value *src,
+                    const assoc_value *keys, size_t n,
+                    const assoc_field *join, size_t njoin,
+                    const assoc_target_join *each, size_t neach) {
+  assoc_db *db = DB(a);
+  assoc_params p;
+  const char *del = assoc__assoc_sql(a, SQL_DELETE_OTHERS, gen_delete_others);
+  int rc = del ? ASSOC_OK : db->errcode;
+  assoc__params_init(&p);
+  if (!rc) rc = delete_params(a, &p, src, keys, n);
+  if (!rc) rc = assoc__atomic_begin(db);
+  if (!rc) {
+    rc = assoc__assoc_run(db, del, &p);
+    if (!rc)
+      rc = upsert_each(a, src, keys, n, join, njoin, each, neach,
+                       ON_CONFLICT_UPDATE);
+    rc = assoc__atomic_end(db, rc);
+  }
+  assoc__params_free(&p);
+  return rc;
+}
+
 int assoc__btm_set(assoc_association *a, const assoc_value *src,
                    const assoc_value *keys, size_t n,
-                   const assoc_field *join, size_t njoin) {
+                   const assoc_field *join, size_t njoin,
+                   const assoc_target_join *each, size_t neach) {
   assoc_db *db = DB(a);
   join_set js;
   assoc_params p, q;
@@ -659,6 +738,8 @@ int assoc__btm_set(assoc_association *a, const assoc_value *src,
   const assoc_value *kl = NULL;
   int rc = check_keys_defined(a);
   if (rc) return rc;
+  if (n > 0 && neach > 0)
+    return set_each(a, src, keys, n, join, njoin, each, neach);
   assoc__params_init(&p);
   if (n == 0) {
     /* One statement: no transaction needed. */

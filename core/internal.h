@@ -182,10 +182,12 @@ int assoc__btm_has(assoc_association *a, const assoc_value *src,
                    const assoc_value *keys, size_t n, int *out);
 int assoc__btm_add(assoc_association *a, const assoc_value *src,
                    const assoc_value *keys, size_t n,
-                   const assoc_field *join, size_t njoin);
+                   const assoc_field *join, size_t njoin,
+                   const assoc_target_join *each, size_t neach);
 int assoc__btm_set(assoc_association *a, const assoc_value *src,
                    const assoc_value *keys, size_t n,
-                   const assoc_field *join, size_t njoin);
+                   const assoc_field *join, size_t njoin,
+                   const assoc_target_join *each, size_t neach);
 int assoc__btm_remove(assoc_association *a, const assoc_value *src,
                       const assoc_value *keys, size_t n);
 int assoc__btm_create(assoc_association *a, const assoc_value *src,

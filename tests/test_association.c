@@ -632,6 +632,58 @@ static void test_has_one(void) {
 
 /* --------------------------------------------------------- belongsToMany */
 
+/* Per-target join attributes (add_each / set_each) on src's links. */
+static void test_target_joins(const assoc_value *src) {
+  assoc_value k[3];
+  assoc_field call, own;
+  assoc_target_join each;
+  const char *roles = "SELECT COALESCE(SUM(\"ProjectId\" * "
+                      "LENGTH(COALESCE(\"role\", ''))), 0) FROM "
+                      "\"UserProjects\" WHERE \"UserId\" = 2";
+  CHECK_RC(assoc_association_set(fx.projects, src, NULL, 0, NULL, 0),
+           ASSOC_OK);
+  call.attr = own.attr = assoc_model_attr_index(fx.user_project, "role");
+  call.value = text("dev");                     /* 3 letters */
+  own.value = text("leader");                   /* 6 letters */
+  k[0] = integer(1);
+  k[1] = integer(2);
+  k[2] = integer(3);
+  each.key = 1;
+  each.join = &own;
+  each.njoin = 1;
+  nstatements = 0;
+  CHECK_RC(assoc_association_add_each(fx.projects, src, k, 3, &call, 1,
+                                      &each, 1), ASSOC_OK);
+  CHECK(nstatements == 4);                      /* BEGIN, 2 INSERTs, COMMIT */
+  CHECK(scalar(roles, NULL, 0) == 1 * 3 + 2 * 6 + 3 * 3);
+  /* set: 1 obsolete; 3 kept with a value of its own; 2 kept, the call's. */
+  k[0] = integer(3);
+  each.key = 0;
+  own.value = text("x");
+  call.value = text("boss");
+  CHECK_RC(assoc_association_set_each(fx.projects, src, k, 2, &call, 1,
+                                      &each, 1), ASSOC_OK);
+  CHECK(links_of(2) == 2);
+  CHECK(scalar(roles, NULL, 0) == 3 * 1 + 2 * 4);
+  /* A failing target undoes the others. */
+  k[2] = integer(999);
+  each.key = 2;
+  CHECK_RC(assoc_association_add_each(fx.projects, src, k, 3, NULL, 0,
+                                      &each, 1), ASSOC_FOREIGN_KEY);
+  CHECK(scalar(roles, NULL, 0) == 3 * 1 + 2 * 4);
+  CHECK(assoc_db_txn_depth(fx.db) == 0);
+  /* Misuse: an index past the keys, or per-target joins on a hasMany. */
+  each.key = 3;
+  CHECK_RC(assoc_association_add_each(fx.projects, src, k, 3, NULL, 0,
+                                      &each, 1), ASSOC_MISUSE);
+  each.key = 0;
+  CHECK_RC(assoc_association_set_each(fx.tasks, src, k, 1, NULL, 0, &each,
+                                      1), ASSOC_MISUSE);
+  CHECK(links_of(2) == 2);
+  CHECK_RC(assoc_association_set(fx.projects, src, NULL, 0, NULL, 0),
+           ASSOC_OK);
+}
+
 static void test_belongs_to_many(void) {
   assoc_value ann = integer(1), bob = integer(2), k[4];
   assoc_field join, f;
@@ -806,6 +858,7 @@ static void test_belongs_to_many(void) {
     CHECK_RC(assoc_association_add(fx.projects, &none, k, 1, NULL, 0),
              ASSOC_MISUSE);
   }
+  test_target_joins(&bob);
 }
 
 static void test_self(void) {
@@ -1318,13 +1371,24 @@ static int sweep_op(int op) {
     return assoc_association_create(fx.owner, &task, &f, 1, NULL, 0, &rows);
   case 4: return assoc_association_set(fx.tasks, &ann, k, 2, NULL, 0);
   case 5: return assoc_association_add(fx.projects, &ann, k, 2, &join, 1);
-  default: return assoc_association_get(fx.projects, &ann, NULL, &rows);
+  case 6: return assoc_association_get(fx.projects, &ann, NULL, &rows);
+  default: {
+    assoc_target_join each;
+    each.key = 1;
+    each.join = &join;
+    each.njoin = 1;
+    if (op == 7)
+      return assoc_association_add_each(fx.projects, &ann, k, 2, NULL, 0,
+                                        &each, 1);
+    return assoc_association_set_each(fx.projects, &ann, k, 2, NULL, 0,
+                                      &each, 1);
+  }
   }
 }
 
 static void test_accessor_sweep(const char *url) {
   int op;
-  for (op = 0; op <= 6; op++) {
+  for (op = 0; op <= 8; op++) {
     long n, before;
     int done = 0, committed = 0;
     assoc_value ann = integer(1), one = integer(1);

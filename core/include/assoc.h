@@ -426,6 +426,29 @@ int assoc_association_add(assoc_association *a, const assoc_value *source_key,
 int assoc_association_set(assoc_association *a, const assoc_value *source_key,
                           const assoc_value *keys, size_t n,
                           const assoc_field *join, size_t njoin);
+
+/* The join attributes of one target of a belongsToMany add or set, written
+** for keys[key] in place of the call's join (Sequelize's per-target
+** target[ThroughModel.name]; the Lua binding merges the two). */
+typedef struct assoc_target_join {
+  size_t key;                           /* index into keys */
+  const assoc_field *join;
+  size_t njoin;
+} assoc_target_join;
+
+/* add and set with per-target join attributes (each may be NULL when
+** neach is 0: then they are assoc_association_add / _set).  The targets
+** without one take join; with any, the call is one transaction. */
+int assoc_association_add_each(assoc_association *a,
+                               const assoc_value *source_key,
+                               const assoc_value *keys, size_t n,
+                               const assoc_field *join, size_t njoin,
+                               const assoc_target_join *each, size_t neach);
+int assoc_association_set_each(assoc_association *a,
+                               const assoc_value *source_key,
+                               const assoc_value *keys, size_t n,
+                               const assoc_field *join, size_t njoin,
+                               const assoc_target_join *each, size_t neach);
 int assoc_association_remove(assoc_association *a,
                              const assoc_value *source_key,
                              const assoc_value *keys, size_t n);
