@@ -5,7 +5,8 @@
 --   lua5.4 report.lua RESULTS SCALE ROUNDS NU NP N2 N3 N4 [PG_NOTE]
 
 local path, scale, rounds, nu, np, n2, n3, n4, pg_note = table.unpack(arg)
-local IMPLS = { "raw_c", "luasql", "assoc" }
+-- assoc_raw: assoc's W2 with raw = true (plain tables), for comparison.
+local IMPLS = { "raw_c", "luasql", "assoc", "assoc_raw" }
 local WORKLOADS = { "W1", "W2", "W3", "W4", "W5" }
 local TITLES = { W1 = "link", W2 = "get", W3 = "count+has", W4 = "set",
                  W5 = "eager" }
@@ -81,7 +82,7 @@ local ref_checksum = {} -- w -> raw_c checksum of the first dialect
 for _, d in ipairs(seen_dialects) do
   say("")
   say("%s", DIALECTS[d] or d)
-  say("%-14s %-7s %10s %8s %7s %8s %20s %9s %7s  %s", "workload", "impl",
+  say("%-14s %-9s %10s %8s %7s %8s %20s %9s %7s  %s", "workload", "impl",
       "median s", "x raw C", "ops", "rows", "checksum", "peak MB", "B/row",
       "notes")
   local luasql_bpr
@@ -139,7 +140,7 @@ for _, d in ipairs(seen_dialects) do
             if not ok then misses[#misses + 1] = d .. " W5 memory" end
           end
         end
-        say("%-14s %-7s %10s %8s %7s %8s %20s %9s %7s  %s", wl, impl,
+        say("%-14s %-9s %10s %8s %7s %8s %20s %9s %7s  %s", wl, impl,
             med and string.format("%.4f", med) or "-",
             ratio and string.format("%.2f", ratio) or "-",
             r.ops or "-", r.rows or "-", r.checksum or "-",
@@ -152,7 +153,7 @@ for _, d in ipairs(seen_dialects) do
   end
   for _, impl in ipairs(IMPLS) do
     local r = ((results[d] or {}).run or {})[impl]
-    if r then say("%-14s %-7s  did not finish every round (see errors)", "",
+    if r then say("%-14s %-9s  did not finish every round (see errors)", "",
                   impl) end
   end
 end

@@ -738,11 +738,12 @@ static int acc_get(lua_State *L, call *c, int count) {
   assoc_query q;
   assoc_rows *rows = NULL;
   int64_t n = 0;
-  int opts = opts_at(L, 2), scopes, rc, single, inc = 0;
+  int opts = opts_at(L, 2), scopes, rc, single, inc = 0, raw = 0, nest = 0;
   unsigned flags = LBIND_Q_SCOPE | LBIND_Q_THROUGH |
                    (count ? 0u : LBIND_Q_PAGING | LBIND_Q_INCLUDE);
   lua_settop(L, 2);
   lbind_check_txn_opt(L, opts, c->ad->owner);
+  if (!count) lbind_raw_opts(L, opts, &raw, &nest);
   if (!count && opts && lua_getfield(L, opts, "include") != LUA_TNIL) {
     uv_field(L, c->ad_idx, "target");
     lbind_include_prepare(L, -1, -2);
@@ -778,6 +779,11 @@ static int acc_get(lua_State *L, call *c, int count) {
   lbind_check_rc(L, c->ad->owner, rc);
   if (count) {
     lua_pushinteger(L, (lua_Integer)n);
+    return 1;
+  }
+  if (raw) {
+    lbind_push_raw_rows(L, c->ad->owner, rows,
+                        assoc_association_target(c->a), single, nest);
     return 1;
   }
   uv_field(L, c->ad_idx, "target");

@@ -125,6 +125,20 @@ void lbind_open_conv(lua_State *L);
 
 /* Push a value read from the core; type 0 means a raw column. */
 void lbind_push_value(lua_State *L, const assoc_value *v, assoc_type type);
+
+/* The last text of a result column, whose Lua string a user value of the
+** row builder's plan holds: a run of equal values (timestamps, a status)
+** becomes one string.  Zeroed: nothing kept yet. */
+typedef struct lbind_text_cache {
+  int state;                 /* 1 keeping, 0 nothing kept yet, -1 off */
+  unsigned hits, misses;
+  size_t lastn;
+  char last[40];
+} lbind_text_cache;
+/* Push the text value v, kept in user value uv of the userdata at holder
+** (absolute) for the next row. */
+void lbind_push_text_cached(lua_State *L, lbind_text_cache *c, int holder,
+                            int uv, const assoc_value *v);
 /* Convert the Lua value at idx for attribute attr of m (attr -1: no
 ** attribute).  Text is borrowed from the Lua value or copied into A.
 ** A bad value raises a bad argument error for argument argn (0: plain). */
@@ -255,6 +269,17 @@ void lbind_each_row(lua_State *L, lbind_db *o, assoc_rows *rows,
 ** no row. */
 int lbind_load_row(lua_State *L, lbind_db *o, assoc_rows *rows,
                    int inst_idx);
+
+/* ---------------------------------------------------------------- lraw.c */
+/* Rows as plain tables (raw = true): the row model's attributes by name,
+** another model's (a belongsToMany's join row) under "Model.attr", or with
+** nest in a table under the model's name.  Pushes an array, or (single)
+** the first row or nil.  m is the rows' model. */
+void lbind_push_raw_rows(lua_State *L, lbind_db *o, assoc_rows *rows,
+                         const assoc_model *m, int single, int nest);
+/* opts.raw / opts.nest of the query options at opts (0: none) into *raw and
+** *nest, raising for values that are not booleans or for include with raw. */
+void lbind_raw_opts(lua_State *L, int opts, int *raw, int *nest);
 
 /* ---------------------------------------------------------- lvalidate.c */
 #define LBIND_V_FULL 1u     /* every attribute: allowNull for absent ones */

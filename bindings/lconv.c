@@ -123,6 +123,33 @@ void lbind_push_value(lua_State *L, const assoc_value *v, assoc_type type) {
   }
 }
 
+void lbind_push_text_cached(lua_State *L, lbind_text_cache *c, int holder,
+                            int uv, const assoc_value *v) {
+  size_t n = v->u.s.n;
+  if (c->state < 0 || n > sizeof c->last) {
+    lua_pushlstring(L, v->u.s.p, n);
+    return;
+  }
+  if (c->state > 0 && c->lastn == n && memcmp(c->last, v->u.s.p, n) == 0) {
+    lua_getiuservalue(L, holder, uv);
+    c->hits++;
+    return;
+  }
+  lua_pushlstring(L, v->u.s.p, n);
+  /* Mostly distinct (titles, names): stop keeping them. */
+  if (++c->misses >= 8 && c->misses > 2 * c->hits) {
+    c->state = -1;
+    lua_pushnil(L);
+    lua_setiuservalue(L, holder, uv);
+    return;
+  }
+  memcpy(c->last, v->u.s.p, n);
+  c->lastn = n;
+  c->state = 1;
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, holder, uv);
+}
+
 static int value_error(lua_State *L, int idx, const char *model,
                        const char *attr, int argn) {
   const char *msg;
@@ -555,7 +582,7 @@ const assoc_cond *lbind_cond_eq(lua_State *L, lbind_arena *A,
 static int is_opt(const char *k, unsigned flags) {
   static const char *const base[] = {"where", "transaction", NULL};
   static const char *const paging[] = {"attributes", "order", "limit",
-                                       "offset", NULL};
+                                       "offset", "raw", "nest", NULL};
   static const char *const through[] = {"joinTableAttributes", "through",
                                         NULL};
   const char *const *p;

@@ -458,12 +458,7 @@ typedef struct col_plan {
   int slot;                  /* user value; 0: by name in a values table */
   const char *name;
   assoc_type type;
-  /* The column's last text, whose Lua string is the plan's user value:
-  ** a run of equal values (timestamps, a status) is interned once. */
-  int cache;                 /* 1 on, 0 nothing kept yet, -1 off */
-  unsigned hits, misses;
-  size_t lastn;
-  char last[40];
+  lbind_text_cache text;      /* in the plan's user value i + 1 */
 } col_plan;
 
 typedef struct join_plan {
@@ -498,9 +493,7 @@ static row_plan *make_plan(lua_State *L, assoc_rows *rows,
     int attr = assoc_rows_column_attr(rows, i, &cm);
     col_plan *c = &pl->cols[i];
     c->dest = -1;
-    c->cache = 0;
-    c->hits = c->misses = 0;
-    c->lastn = 0;
+    memset(&c->text, 0, sizeof c->text);
     if (attr < 0 || !cm) continue;
     c->name = assoc_model_attr(cm, (size_t)attr)->name;
     c->type = assoc_model_attr(cm, (size_t)attr)->type;
@@ -551,36 +544,6 @@ static void attach_extra(lua_State *L, int inst, int j) {
   lua_pop(L, 1);
 }
 
-/* Push text value v of column i (plan at plan_idx), reusing the string
-** of the row before when it is the same. */
-static void push_text(lua_State *L, row_plan *pl, int plan_idx, size_t i,
-                      const assoc_value *v) {
-  col_plan *c = &pl->cols[i];
-  size_t n = v->u.s.n;
-  if (c->cache < 0 || n > sizeof c->last) {
-    lua_pushlstring(L, v->u.s.p, n);
-    return;
-  }
-  if (c->cache > 0 && c->lastn == n && memcmp(c->last, v->u.s.p, n) == 0) {
-    lua_getiuservalue(L, plan_idx, (int)i + 1);
-    c->hits++;
-    return;
-  }
-  lua_pushlstring(L, v->u.s.p, n);
-  /* Mostly distinct (titles, names): stop keeping them. */
-  if (++c->misses >= 8 && c->misses > 2 * c->hits) {
-    c->cache = -1;
-    lua_pushnil(L);
-    lua_setiuservalue(L, plan_idx, (int)i + 1);
-    return;
-  }
-  memcpy(c->last, v->u.s.p, n);
-  c->lastn = n;
-  c->cache = 1;
-  lua_pushvalue(L, -1);
-  lua_setiuservalue(L, plan_idx, (int)i + 1);
-}
-
 /* Load the current row into the instance at inst: into its values table
 ** at vals, or its slots when vals is 0.  The plan is at plan_idx. */
 static void fill_row(lua_State *L, lbind_db *o, assoc_rows *rows,
@@ -600,7 +563,7 @@ static void fill_row(lua_State *L, lbind_db *o, assoc_rows *rows,
     if (rc != ASSOC_OK) lbind_check_rc(L, o, rc);
     if (v.kind == ASSOC_NULL) continue;
     if (v.kind == ASSOC_TEXT && c->type != ASSOC_TYPE_JSON)
-      push_text(L, pl, plan_idx, i, &v);
+      lbind_push_text_cached(L, &pl->cols[i].text, plan_idx, (int)i + 1, &v);
     else
       lbind_push_value(L, &v, c->type);
     if (c->dest > 0) lua_setiuservalue(L, base + c->dest, c->slot);

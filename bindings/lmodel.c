@@ -406,8 +406,9 @@ static int run_find(lua_State *L, lbind_model *mo, int opts, int pk_idx,
   assoc_query q;
   assoc_rows *rows = NULL;
   lbind_arena *A;
-  int scopes, rc, inc = 0;
+  int scopes, rc, inc = 0, raw, nest;
   lbind_check_txn_opt(L, opts, mo->owner);
+  lbind_raw_opts(L, opts, &raw, &nest);
   lbind_model_field(L, 1, "active");
   scopes = lua_gettop(L);
   if (opts && lua_getfield(L, opts, "include") != LUA_TNIL) {
@@ -432,6 +433,10 @@ static int run_find(lua_State *L, lbind_model *mo, int opts, int pk_idx,
   rc = assoc_model_find(mo->m, &q, &rows);
   lbind_arena_release(A);
   lbind_check_rc(L, mo->owner, rc);
+  if (raw) {
+    lbind_push_raw_rows(L, mo->owner, rows, mo->m, single, nest);
+    return 1;
+  }
   lbind_model_field(L, 1, "base");
   lbind_push_rows(L, mo->owner, rows, lua_gettop(L), single);
   if (inc) load_includes(L, mo->owner, inc, single);

@@ -4,7 +4,7 @@
 # several rounds and prints the table (medians, ratios to raw C, checksums,
 # W5 peak memory).  Knobs, all optional:
 #   BENCH_ROUNDS=3  BENCH_SCALE=1 (0.1 for a quick run)
-#   BENCH_DIALECTS="sqlite postgres"  BENCH_IMPLS="raw_c luasql assoc"
+#   BENCH_DIALECTS="sqlite postgres"  BENCH_IMPLS="raw_c luasql assoc assoc_raw"
 #   BENCH_BUILD_DIR=build-bench  BENCH_TIMEOUT=1800 (seconds per run)
 #   BENCH_RESULTS=file (keep the raw RESULT lines there)
 #   BENCH_PG_RANDOM_PAGE_COST=1.1 (set on each fresh database; empty: stock)
@@ -16,7 +16,7 @@ root=$PWD
 rounds=${BENCH_ROUNDS:-3}
 scale=${BENCH_SCALE:-1}
 dialects=${BENCH_DIALECTS:-sqlite postgres}
-impls=${BENCH_IMPLS:-raw_c luasql assoc}
+impls=${BENCH_IMPLS:-raw_c luasql assoc assoc_raw}
 build=${BENCH_BUILD_DIR:-build-bench}
 run_timeout=${BENCH_TIMEOUT:-1800}
 
@@ -51,7 +51,7 @@ if cmake --build "$build" -j"$(nproc)" --target raw_pg >/dev/null 2>&1; then
 fi
 have_assoc=0
 case " $impls " in
-  *" assoc "*)
+  *" assoc "*|*" assoc_raw "*)
     if cmake --build "$build" -j"$(nproc)" --target assoc_lua \
         >"$build/bench-assoc-build.log" 2>&1; then
       have_assoc=1
@@ -135,6 +135,7 @@ set_command() { # impl dialect: the program in the array cmd
            else cmd=("$root/$build/bench/raw_pg"); fi ;;
     luasql) cmd=(lua5.4 "$root/bench/luasql.lua" "$2") ;;
     assoc) cmd=(lua5.4 "$root/bench/assoc.lua" "$2") ;;
+    assoc_raw) cmd=(env BENCH_ASSOC_RAW=1 lua5.4 "$root/bench/assoc.lua" "$2") ;;
   esac
 }
 
@@ -146,7 +147,9 @@ say "scale $scale: $nu users, $np projects, W2 $n2, W3 $n3, W4 $n4;" \
 for round in $(seq 1 "$rounds"); do
   for dialect in $dialects; do
     for impl in $impls; do
-      if [ "$impl" = assoc ] && [ "$have_assoc" -eq 0 ]; then continue; fi
+      case "$impl" in
+        assoc|assoc_raw) [ "$have_assoc" -eq 1 ] || continue ;;
+      esac
       name="bench_${impl}_${dialect}_$round"
       log="$work/$name.log"
       target=$(fresh_target "$dialect" "$name")
