@@ -179,29 +179,14 @@ end
 local function w5()
   collectgarbage("collect")
   local base = W.status_kb("VmRSS") or -1
-  local users, mode
-  local ok, secs, rows, sum = pcall(W.timed, function()
+  local users
+  local secs, rows, sum = W.timed(function()
     users = User:findAll{ include = { Project } }
     return w5_sum(users, function(u) return u.Projects end)
   end)
-  if not ok then
-    -- Eager loading not there yet: one getProjects per user instead.
-    io.stderr:write("assoc W5: eager loading failed, lazy instead: ",
-                    tostring(secs), "\n")
-    users, mode = nil, "W5(lazy)"
-    collectgarbage("collect")
-    base = W.status_kb("VmRSS") or -1
-    secs, rows, sum = W.timed(function()
-      users = User:findAll()
-      local lists = {}
-      for i = 1, #users do lists[users[i]] = users[i]:getProjects() end
-      return w5_sum(users, function(u) return lists[u] end)
-    end)
-  end
   local peak = W.status_kb("VmHWM") or -1
-  local extra = string.format("rss_base_kb=%d rss_peak_kb=%d", base, peak)
-  if mode then extra = extra .. " mode=lazy" end
-  W.report(IMPL, DIALECT, "W5", secs, 1, rows, sum, extra)
+  W.report(IMPL, DIALECT, "W5", secs, 1, rows, sum,
+           string.format("rss_base_kb=%d rss_peak_kb=%d", base, peak))
   users = nil
 end
 

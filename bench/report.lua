@@ -44,7 +44,6 @@ for line in io.lines(path) do
       r.checksums[f.checksum] = true
       r.checksum = r.checksum or f.checksum
       r.ops, r.rows = f.ops, f.rows
-      if f.mode == "lazy" then r.lazy = true end
       if f.rss_peak_kb then
         r.base[#r.base + 1] = tonumber(f.rss_base_kb)
         r.peak[#r.peak + 1] = tonumber(f.rss_peak_kb)
@@ -98,7 +97,6 @@ for _, d in ipairs(seen_dialects) do
         local med = median(r.secs)
         local ratio = (med and raw_med and raw_med > 0) and med / raw_med
         local wl = label
-        if r.lazy then wl = w .. "(lazy)" end
         if count_keys(r.checksums) > 1 then
           notes[#notes + 1] = "CHECKSUM MISMATCH between rounds"
           mismatches[#mismatches + 1] = impl .. " " .. d .. " " .. w
