@@ -12,7 +12,8 @@
 
 static const char *const include_keys[] = {
   "model", "as", "association", "where", "required", "attributes", "order",
-  "limit", "offset", "separate", "through", "include", "count", NULL
+  "limit", "offset", "separate", "through", "include", "count", "all",
+  "nested", NULL
 };
 
 static const char *key_of(lua_State *L, int idx) {
@@ -134,7 +135,12 @@ static void push_opts(lua_State *L, int spec) {
   lua_pop(L, 1);
 }
 
-static void prepare_one(lua_State *L, int src, int el) {
+static void prepare_list(lua_State *L, int model_idx, int inc_idx,
+                         int used);
+
+/* used (absolute): the set of models on the path from the top, keyed by
+** their assoc_model (nested `all` expansions do not go back into them). */
+static void prepare_one(lua_State *L, int src, int el, int used) {
   int spec, target, entry;
   if (lbind_test_model(L, el)) {
     lua_createtable(L, 0, 1);
@@ -180,7 +186,7 @@ static void prepare_one(lua_State *L, int src, int el) {
   lua_pop(L, 1);
   if (lua_getfield(L, spec, "include") != LUA_TNIL) {
     lua_getfield(L, entry, "target");
-    lbind_include_prepare(L, -1, -2);
+    prepare_list(L, lua_gettop(L), lua_gettop(L) - 1, used);
     lua_setfield(L, entry, "nested");
     lua_pop(L, 1);
   }
@@ -189,7 +195,150 @@ static void prepare_one(lua_State *L, int src, int el) {
   lua_settop(L, spec);
 }
 
-void lbind_include_prepare(lua_State *L, int model_idx, int inc_idx) {
+/* ------------------------------------------------------- include all */
+
+/* The association kinds `all` names, as a bit set (1 << kind): true or
+** "All" is every kind; else a type or a list of them, as Sequelize 6 takes
+** (no "BelongsToMany" there: only true and "All" include those). */
+static unsigned all_kinds(lua_State *L, int spec) {
+  static const struct { const char *name; unsigned kinds; } types[] = {
+    { "BelongsTo", 1u << ASSOC_BELONGS_TO },
+    { "HasOne", 1u << ASSOC_HAS_ONE },
+    { "HasMany", 1u << ASSOC_HAS_MANY },
+    { "One", 1u << ASSOC_BELONGS_TO | 1u << ASSOC_HAS_ONE },
+    { "Has", 1u << ASSOC_HAS_ONE | 1u << ASSOC_HAS_MANY },
+    { "Many", 1u << ASSOC_HAS_MANY },
+    { "All", ~0u },
+  };
+  unsigned kinds = 0;
+  lua_Integer i, n = 1;
+  int all;
+  lua_getfield(L, spec, "all");
+  all = lua_gettop(L);
+  if (lua_toboolean(L, all) && lua_type(L, all) == LUA_TBOOLEAN) {
+    lua_pop(L, 1);
+    return ~0u;
+  }
+  if (lua_type(L, all) == LUA_TTABLE) n = (lua_Integer)lua_rawlen(L, all);
+  else if (lua_type(L, all) != LUA_TSTRING) n = 0;
+  if (n == 0)
+    luaL_error(L, "include: 'all' must be true, an association type or a "
+               "list of them, got %s", luaL_typename(L, all));
+  for (i = 1; i <= n; i++) {
+    size_t k;
+    const char *name;
+    if (lua_type(L, all) == LUA_TTABLE) lua_rawgeti(L, all, i);
+    else lua_pushvalue(L, all);
+    name = lua_tostring(L, -1);
+    for (k = 0; name && k < sizeof types / sizeof types[0]; k++)
+      if (strcmp(types[k].name, name) == 0) break;
+    if (!name || k == sizeof types / sizeof types[0])
+      luaL_error(L, "include all '%s' is not valid: must be BelongsTo, "
+                 "HasOne, HasMany, One, Has, Many or All", key_of(L, -1));
+    kinds |= types[k].kinds;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return kinds;
+}
+
+/* Is the association named as among the prepared entries of out? */
+static int included(lua_State *L, int out, const char *as) {
+  lua_Integer i, n = (lua_Integer)lua_rawlen(L, out);
+  int found = 0;
+  for (i = 1; i <= n && !found; i++) {
+    lua_rawgeti(L, out, i);
+    lua_getfield(L, -1, "as");
+    found = strcmp(lua_tostring(L, -1), as) == 0;
+    lua_pop(L, 2);
+  }
+  return found;
+}
+
+/* The element {all = ..., nested = ..., <options>} at spec: an entry in
+** out for every association of the Model at src of those kinds that out
+** lacks, each with the options; with nested, the same for each target's
+** associations in turn, except into a model on the path (used). */
+static void expand_all(lua_State *L, int src, int spec, int out, int used) {
+  const assoc_model *m = lbind_check_model(L, src)->m;
+  unsigned kinds = all_kinds(L, spec);
+  int nested, deeper;
+  size_t i;
+  lua_getfield(L, spec, "nested");
+  nested = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  lua_newtable(L);                             /* used + this model */
+  deeper = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, used)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, deeper);
+  }
+  lua_pushboolean(L, 1);
+  lua_rawsetp(L, deeper, m);
+  for (i = 0; i < assoc_model_association_count(m); i++) {
+    const assoc_association *a = assoc_model_association_at(m, i);
+    const char *as = assoc_association_as(a);
+    if (!(kinds & 1u << assoc_association_kind(a)) || included(L, out, as))
+      continue;
+    if (nested &&
+        lua_rawgetp(L, used, assoc_association_target(a)) != LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
+    if (nested) lua_pop(L, 1);
+    lua_newtable(L);                           /* el: spec's options */
+    lua_pushnil(L);
+    while (lua_next(L, spec)) {
+      const char *k = lua_tostring(L, -2);
+      if (strcmp(k, "all") == 0 || strcmp(k, "nested") == 0) {
+        lua_pop(L, 1);
+        continue;
+      }
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, -4);
+    }
+    lua_pushstring(L, as);
+    lua_setfield(L, -2, "as");
+    prepare_one(L, src, lua_gettop(L), used);  /* el entry */
+    if (nested) {
+      /* into the entry's own nested list when the options had one */
+      int entry = lua_gettop(L), sub;
+      if (lua_getfield(L, entry, "nested") == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+      }
+      sub = lua_gettop(L);
+      lua_getfield(L, entry, "target");
+      expand_all(L, lua_gettop(L), spec, sub, deeper);
+      lua_pop(L, 1);
+      if (lua_rawlen(L, sub) > 0) lua_setfield(L, entry, "nested");
+      else lua_pop(L, 1);
+    }
+    lua_rawseti(L, out, (lua_Integer)lua_rawlen(L, out) + 1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
+/* ------------------------------------------------------------- prepare */
+
+static int is_all(lua_State *L, int el) {
+  int r;
+  if (lua_type(L, el) != LUA_TTABLE || lbind_test_model(L, el)) return 0;
+  r = lua_getfield(L, el, "all") != LUA_TNIL;
+  lua_pop(L, 1);
+  if (r) check_include_keys(L, el);
+  return r;
+}
+
+/* Push the prepared entries of the include list at inc_idx for the Model
+** at model_idx: the elements naming an association first, then what the
+** `all` elements add to them. */
+static void prepare_list(lua_State *L, int model_idx, int inc_idx,
+                         int used) {
   lua_Integer i, n;
   int out;
   model_idx = lua_absindex(L, model_idx);
@@ -202,27 +351,45 @@ void lbind_include_prepare(lua_State *L, int model_idx, int inc_idx) {
   if (lbind_test_model(L, inc_idx) || lua_type(L, inc_idx) != LUA_TTABLE ||
       luaL_testudata(L, inc_idx, LBIND_ASSOC_MT)) {
     /* a single element */
-    prepare_one(L, model_idx, inc_idx);
+    prepare_one(L, model_idx, inc_idx, used);
     lua_rawseti(L, out, 1);
-  } else {
-    n = (lua_Integer)lua_rawlen(L, inc_idx);
-    if (n == 0) {
-      /* {model = X, ...} given directly instead of a list */
-      lua_pushnil(L);
-      if (lua_next(L, inc_idx)) {
-        lua_pop(L, 2);
-        prepare_one(L, model_idx, inc_idx);
+  } else if ((n = (lua_Integer)lua_rawlen(L, inc_idx)) == 0) {
+    /* {model = X, ...} (or {all = true}) given directly, not in a list */
+    lua_pushnil(L);
+    if (lua_next(L, inc_idx)) {
+      lua_pop(L, 2);
+      if (is_all(L, inc_idx)) {
+        expand_all(L, model_idx, inc_idx, out, used);
+      } else {
+        prepare_one(L, model_idx, inc_idx, used);
         lua_rawseti(L, out, 1);
       }
     }
+  } else {
     for (i = 1; i <= n; i++) {
       lua_rawgeti(L, inc_idx, i);
-      prepare_one(L, model_idx, lua_gettop(L));
-      lua_rawseti(L, out, i);
+      if (!is_all(L, lua_gettop(L))) {
+        prepare_one(L, model_idx, lua_gettop(L), used);
+        lua_rawseti(L, out, (lua_Integer)lua_rawlen(L, out) + 1);
+      }
+      lua_pop(L, 1);
+    }
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, inc_idx, i);
+      if (is_all(L, lua_gettop(L)))
+        expand_all(L, model_idx, lua_gettop(L), out, used);
       lua_pop(L, 1);
     }
   }
   lua_remove(L, model_idx);
+}
+
+void lbind_include_prepare(lua_State *L, int model_idx, int inc_idx) {
+  model_idx = lua_absindex(L, model_idx);
+  inc_idx = lua_absindex(L, inc_idx);
+  lua_newtable(L);                             /* nothing on the path yet */
+  prepare_list(L, model_idx, inc_idx, lua_gettop(L));
+  lua_remove(L, -2);
 }
 
 /* The query of an entry's level, under the target's default scope. */
@@ -258,7 +425,9 @@ size_t lbind_include_exists(lua_State *L, int list_idx, lbind_arena *A,
       lua_getfield(L, -2, "ad");
       e[k].association = (assoc_association *)assoc_of(L, -1);
       lua_pop(L, 1);
-      entry_query(L, lua_gettop(L) - 1, A, &q, LBIND_Q_THROUGH);
+      /* The entry's paging options shape its own level, not the filter. */
+      entry_query(L, lua_gettop(L) - 1, A, &q,
+                  LBIND_Q_PAGING | LBIND_Q_THROUGH);
       e[k].where = q.where;
       e[k].through_where = q.through_where;
       k++;

@@ -411,6 +411,15 @@ for _, dialect in ipairs(helpers.dialects()) do
         assert.same({ 1, 2, 3 }, ids(us[1].Tasks))
       end)
 
+      it("takes attributes and order in a required include", function()
+        local us = User:findAll{ order = { "id" }, include = { {
+          model = Task, required = true, attributes = { "title" },
+          order = { { "id", "DESC" } } } } }
+        assert.same({ 1, 2 }, seq(us))
+        assert.same({ 3, 2, 1 }, seq(us[1].Tasks))
+        assert.is_nil(us[1].Tasks[1].createdAt)
+      end)
+
       it("makes an include with where required", function()
         local us = User:findAll{ order = { "id" },
           include = { { model = Task, where = { title = "read" } } } }
