@@ -128,18 +128,28 @@ static const char *parse_key(lua_State *L, int opts, const char *k,
   return s;
 }
 
-/* The attribute = value pairs of the table at sidx, over m, into the
-** arena; returns their number.  With what (the name of the table for
-** messages) an attribute m lacks is an error here.  Without it m may be
-** NULL and such a value is left NULL: the core judges those names and says
-** why one is refused. */
-static size_t parse_pairs(lua_State *L, int sidx, const assoc_model *m,
-                          const char *what, lbind_arena *A,
+/* t[key] = { attr = value }: its pairs over m, into the arena; the number
+** of them (0 when t[key] is nil).  label names the option in messages.
+** strict: an attribute m lacks is an error here.  Otherwise m may be NULL
+** and such a value is left NULL: the core judges those names and says why
+** one is refused. */
+static size_t parse_pairs(lua_State *L, int t, const char *key,
+                          const char *label, const assoc_model *m,
+                          int strict, lbind_arena *A,
                           const char ***names_out,
                           const assoc_value **values_out) {
   size_t n = 0;
   const char **names;
   assoc_value *values;
+  int sidx;
+  if (lua_getfield(L, t, key) == LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (lua_type(L, -1) != LUA_TTABLE)
+    luaL_error(L, "option '%s' must be a table, got %s", label,
+               luaL_typename(L, -1));
+  sidx = lua_gettop(L);
   lua_pushnil(L);
   while (lua_next(L, sidx)) {
     n++;
@@ -153,9 +163,9 @@ static size_t parse_pairs(lua_State *L, int sidx, const assoc_model *m,
     const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
                                                    : NULL;
     int attr = k && m ? assoc_model_attr_index(m, k) : -1;
-    if (!k || (attr < 0 && what))
+    if (!k || (attr < 0 && strict))
       luaL_error(L, "unknown attribute '%s' in %s of %s",
-                 k ? k : luaL_typename(L, -2), what ? what : "through.scope",
+                 k ? k : luaL_typename(L, -2), label,
                  m ? assoc_model_name(m) : "the join model");
     names[n] = k;
     memset(&values[n], 0, sizeof values[n]);       /* ASSOC_NULL */
@@ -163,6 +173,7 @@ static size_t parse_pairs(lua_State *L, int sidx, const assoc_model *m,
     n++;
     lua_pop(L, 1);
   }
+  lua_pop(L, 1);
   *names_out = names;
   *values_out = values;
   return n;
@@ -172,20 +183,12 @@ static size_t parse_pairs(lua_State *L, int sidx, const assoc_model *m,
 ** when it exists already (a model, or a table name that names one). */
 static void parse_through_scope(lua_State *L, int tidx, const assoc_model *j,
                                 lbind_arena *A, assoc_association_opts *ao) {
-  const char **names;
-  const assoc_value *values;
-  if (lua_getfield(L, tidx, "scope") == LUA_TNIL) {
-    lua_pop(L, 1);
-    return;
-  }
-  if (lua_type(L, -1) != LUA_TTABLE)
-    luaL_error(L, "option 'through.scope' must be a table, got %s",
-               luaL_typename(L, -1));
-  ao->nthrough_scope = parse_pairs(L, lua_gettop(L), j, NULL, A, &names,
-                                   &values);
+  const char **names = NULL;
+  const assoc_value *values = NULL;
+  ao->nthrough_scope = parse_pairs(L, tidx, "scope", "through.scope", j, 0,
+                                   A, &names, &values);
   ao->through_scope_attrs = names;
   ao->through_scope_values = values;
-  lua_pop(L, 1);
 }
 
 static void parse_through(lua_State *L, int opts, assoc_db *db,
@@ -229,20 +232,12 @@ static void parse_through(lua_State *L, int opts, assoc_db *db,
 /* scope = { attr = value } on the target. */
 static void parse_scope(lua_State *L, int opts, const assoc_model *target,
                         lbind_arena *A, assoc_association_opts *ao) {
-  const char **names;
-  const assoc_value *values;
-  if (lua_getfield(L, opts, "scope") == LUA_TNIL) {
-    lua_pop(L, 1);
-    return;
-  }
-  if (lua_type(L, -1) != LUA_TTABLE)
-    luaL_error(L, "option 'scope' must be a table, got %s",
-               luaL_typename(L, -1));
-  ao->nscope = parse_pairs(L, lua_gettop(L), target, "scope", A, &names,
+  const char **names = NULL;
+  const assoc_value *values = NULL;
+  ao->nscope = parse_pairs(L, opts, "scope", "scope", target, 1, A, &names,
                            &values);
   ao->scope_attrs = names;
   ao->scope_values = values;
-  lua_pop(L, 1);
 }
 
 static void parse_assoc_opts(lua_State *L, int opts, assoc_assoc_kind kind,

@@ -110,6 +110,20 @@ static int open_db(const char *url, assoc_db **db) {
   return rc;
 }
 
+/* Open a database of the test's own, which CHECK_RC's message and scalar()
+** then use (the test puts the fixture's back); 0, counted as a failure,
+** when it cannot be opened. */
+static int own_db(const char *url, assoc_db **db) {
+  if (open_db(url, db) == ASSOC_OK) {
+    fx.db = *db;
+    return 1;
+  }
+  CHECK(0);
+  assoc_db_free(*db);
+  *db = NULL;
+  return 0;
+}
+
 static int64_t scalar(const char *sql, const assoc_value *params, size_t n) {
   assoc_rows *rows;
   assoc_value v;
@@ -913,12 +927,7 @@ static void test_more(const char *url) {
   int has = -1, sqlite = strncmp(url, "sqlite", 6) == 0;
   assoc_db *saved = fx.db;
 
-  if (open_db(url, &db)) {
-    CHECK(0);
-    assoc_db_free(db);
-    return;
-  }
-  fx.db = db;   /* for CHECK_RC's message and scalar() */
+  if (!own_db(url, &db)) return;
   memset(&mo, 0, sizeof mo);
   mo.underscored = 1;
   d[0] = attr("name", ASSOC_TYPE_STRING);
@@ -1221,12 +1230,7 @@ static void test_through_scope(const char *url) {
   int64_t count = -1;
   int has = -1, i;
   long n;
-  if (open_db(url, &db)) {
-    CHECK(0);
-    assoc_db_free(db);
-    return;
-  }
-  fx.db = db;
+  if (!own_db(url, &db)) return;
   d[0] = attr("name", ASSOC_TYPE_STRING);
   assoc_model_define(db, "User", d, 1, NULL, &u);
   d[0] = attr("title", ASSOC_TYPE_STRING);
@@ -1309,12 +1313,7 @@ static void test_keys(const char *url) {
   assoc_value one = integer(1), two = integer(2), a1 = text("A1");
   assoc_rows *rows;
   assoc_field f[2];
-  if (open_db(url, &db)) {
-    CHECK(0);
-    assoc_db_free(db);
-    return;
-  }
-  fx.db = db;
+  if (!own_db(url, &db)) return;
   d[0] = attr("name", ASSOC_TYPE_STRING);
   d[1] = attr("code", ASSOC_TYPE_STRING);
   d[1].unique = 1;
