@@ -59,7 +59,8 @@ end
 
 -- The association fixture with hours on UserProject and two scoped
 -- associations over it, LedProjects (role = "lead") and LooseProjects
--- (role IS NULL); links ann-alpha dev/1, ann-beta lead/2, ann-gamma NULL,
+-- (role IS NULL), and LedBetas (lead links to projects titled beta);
+-- links ann-alpha dev/1, ann-beta lead/2, ann-gamma NULL,
 -- bob-beta lead.
 local function scoped_fixture(dialect)
   local m = fx.fixture(dialect, {
@@ -69,6 +70,9 @@ local function scoped_fixture(dialect)
         through = { model = x.UserProject, scope = { role = "lead" } } })
       x.loose = x.User:belongsToMany(x.Project, { as = "LooseProjects",
         through = { model = x.UserProject, scope = { role = assoc.null } } })
+      x.led_betas = x.User:belongsToMany(x.Project, { as = "LedBetas",
+        scope = { title = "beta" },
+        through = { model = x.UserProject, scope = { role = "lead" } } })
     end,
   })
   link(m.db, 1, 1, "dev", 1)
@@ -421,6 +425,24 @@ for _, dialect in ipairs(helpers.dialects()) do
       it("writes a NULL scope value", function()
         ann:createLooseProject{ title = "omega" }
         assert.equal("1/5/-/-", rows(db)[4])
+      end)
+    end)
+
+    describe("with a target scope too", function()
+      it("applies both scopes in every accessor", function()
+        link(db, 1, 4, "lead", nil)
+        assert.same({ 2 }, ids(ann:getLedBetas()))
+        assert.equal(1, ann:countLedBetas())
+        assert.is_true(ann:hasLedBeta(beta))
+        assert.is_false(ann:hasLedBetas({ beta, delta }))
+        ann:removeLedBetas({ alpha, delta })
+        ann:setLedBetas({})
+        assert.same({ "1/1/dev/1", "1/3/-/-", "1/4/lead/-", "2/2/lead/-" },
+          rows(db))
+        bob:setLedBetas({ beta, gamma })
+        assert.same({ "1/1/dev/1", "1/3/-/-", "1/4/lead/-", "2/2/lead/-",
+                      "2/3/lead/-" }, rows(db))
+        assert.same({ 2 }, ids(bob:getLedBetas()))
       end)
     end)
 
