@@ -128,18 +128,83 @@ static const char *parse_key(lua_State *L, int opts, const char *k,
   return s;
 }
 
-static void parse_through(lua_State *L, int opts,
-                          assoc_association_opts *ao) {
-  int top = lua_gettop(L), idx, t;
+/* t[key] = { attr = value }: its pairs over m, into the arena; the number
+** of them (0 when t[key] is nil).  label names the option in messages.
+** strict: an attribute m lacks is an error here.  Otherwise m may be NULL
+** and such a value is left NULL: the core judges those names and says why
+** one is refused. */
+static size_t parse_pairs(lua_State *L, int t, const char *key,
+                          const char *label, const assoc_model *m,
+                          int strict, lbind_arena *A,
+                          const char ***names_out,
+                          const assoc_value **values_out) {
+  size_t n = 0;
+  const char **names;
+  assoc_value *values;
+  int sidx;
+  if (lua_getfield(L, t, key) == LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (lua_type(L, -1) != LUA_TTABLE)
+    luaL_error(L, "option '%s' must be a table, got %s", label,
+               luaL_typename(L, -1));
+  sidx = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, sidx)) {
+    n++;
+    lua_pop(L, 1);
+  }
+  names = lbind_arena_array(L, A, n, sizeof *names);
+  values = lbind_arena_array(L, A, n, sizeof *values);
+  n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, sidx)) {
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+                                                   : NULL;
+    int attr = k && m ? assoc_model_attr_index(m, k) : -1;
+    if (!k || (attr < 0 && strict))
+      luaL_error(L, "unknown attribute '%s' in %s of %s",
+                 k ? k : luaL_typename(L, -2), label,
+                 m ? assoc_model_name(m) : "the join model");
+    names[n] = k;
+    memset(&values[n], 0, sizeof values[n]);       /* ASSOC_NULL */
+    if (attr >= 0) lbind_to_value(L, -1, m, attr, A, &values[n], 0);
+    n++;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  *names_out = names;
+  *values_out = values;
+  return n;
+}
+
+/* through.scope = { attr = value } on the join row.  j is the join model
+** when it exists already (a model, or a table name that names one). */
+static void parse_through_scope(lua_State *L, int tidx, const assoc_model *j,
+                                lbind_arena *A, assoc_association_opts *ao) {
+  const char **names = NULL;
+  const assoc_value *values = NULL;
+  ao->nthrough_scope = parse_pairs(L, tidx, "scope", "through.scope", j, 0,
+                                   A, &names, &values);
+  ao->through_scope_attrs = names;
+  ao->through_scope_values = values;
+}
+
+static void parse_through(lua_State *L, int opts, assoc_db *db,
+                          lbind_arena *A, assoc_association_opts *ao) {
+  int top = lua_gettop(L), idx, t, tidx = 0;
   lbind_model *tm;
   t = lua_getfield(L, opts, "through");
   idx = lua_gettop(L);
   if (t == LUA_TTABLE) {
+    tidx = idx;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
       const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
                                                      : "?";
-      if (strcmp(k, "model") != 0 && strcmp(k, "timestamps") != 0)
+      if (strcmp(k, "model") != 0 && strcmp(k, "timestamps") != 0 &&
+          strcmp(k, "scope") != 0)
         luaL_error(L, "unknown option '%s' in through", k);
       lua_pop(L, 1);
     }
@@ -156,49 +221,23 @@ static void parse_through(lua_State *L, int opts,
   else if (t != LUA_TNIL)
     luaL_error(L, "option 'through' must be a model or a table name, "
                "got %s", luaL_typename(L, idx));
+  if (tidx)
+    parse_through_scope(L, tidx, ao->through ? ao->through
+                        : ao->through_table ? assoc_db_model(db,
+                                                ao->through_table)
+                        : NULL, A, ao);
   lua_settop(L, top);
 }
 
 /* scope = { attr = value } on the target. */
 static void parse_scope(lua_State *L, int opts, const assoc_model *target,
                         lbind_arena *A, assoc_association_opts *ao) {
-  size_t n = 0;
-  const char **names;
-  assoc_value *values;
-  int sidx;
-  if (lua_getfield(L, opts, "scope") == LUA_TNIL) {
-    lua_pop(L, 1);
-    return;
-  }
-  if (lua_type(L, -1) != LUA_TTABLE)
-    luaL_error(L, "option 'scope' must be a table, got %s",
-               luaL_typename(L, -1));
-  sidx = lua_gettop(L);
-  lua_pushnil(L);
-  while (lua_next(L, sidx)) {
-    n++;
-    lua_pop(L, 1);
-  }
-  names = lbind_arena_array(L, A, (size_t)n, sizeof *names);
-  values = lbind_arena_array(L, A, (size_t)n, sizeof *values);
-  n = 0;
-  lua_pushnil(L);
-  while (lua_next(L, sidx)) {
-    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
-                                                   : NULL;
-    int attr = k ? assoc_model_attr_index(target, k) : -1;
-    if (attr < 0)
-      luaL_error(L, "unknown attribute '%s' in scope of %s",
-                 k ? k : luaL_typename(L, -2), assoc_model_name(target));
-    names[n] = k;
-    lbind_to_value(L, -1, target, attr, A, &values[n], 0);
-    n++;
-    lua_pop(L, 1);
-  }
+  const char **names = NULL;
+  const assoc_value *values = NULL;
+  ao->nscope = parse_pairs(L, opts, "scope", "scope", target, 1, A, &names,
+                           &values);
   ao->scope_attrs = names;
   ao->scope_values = values;
-  ao->nscope = n;
-  lua_pop(L, 1);
 }
 
 static void parse_assoc_opts(lua_State *L, int opts, assoc_assoc_kind kind,
@@ -221,7 +260,8 @@ static void parse_assoc_opts(lua_State *L, int opts, assoc_assoc_kind kind,
   if (lua_isboolean(L, -1) && !lua_toboolean(L, -1))
     ao->through_no_timestamps = 1;
   lua_pop(L, 2);
-  if (kind == ASSOC_BELONGS_TO_MANY) parse_through(L, opts, ao);
+  if (kind == ASSOC_BELONGS_TO_MANY)
+    parse_through(L, opts, assoc_model_db(target), A, ao);
   parse_scope(L, opts, target, A, ao);
 }
 

@@ -187,6 +187,15 @@ static void shift(int *idx, int removed) {
   else if (*idx > removed) (*idx)--;
 }
 
+/* The association's indexes into its through model. */
+static void shift_through(assoc_association *x, int removed) {
+  size_t k;
+  shift(&x->fk_attr, removed);
+  shift(&x->other_attr, removed);
+  for (k = 0; k < x->nthrough_scope; k++)
+    shift(&x->through_scope_attrs[k], removed);
+}
+
 /* Attribute `removed` of m is going away: fix every association's index
 ** into m (assoc__model_remove_attr fixes the model's own). */
 static void shift_assoc_indexes(assoc_db *db, const assoc_model *m,
@@ -205,10 +214,7 @@ static void shift_assoc_indexes(assoc_db *db, const assoc_model *m,
           shift(&x->fk_attr, removed);
         for (k = 0; k < x->nscope; k++) shift(&x->scope_attrs[k], removed);
       }
-      if (x->through == m) {
-        shift(&x->fk_attr, removed);
-        shift(&x->other_attr, removed);
-      }
+      if (x->through == m) shift_through(x, removed);
     }
   }
 }
@@ -270,53 +276,135 @@ static void invalidate_sql(assoc_db *db) {
   }
 }
 
-static int copy_scope(assoc_db *db, assoc_association *a,
-                      const assoc_association_opts *o) {
+/* A scope's attributes resolved over m, with each value converted once to
+** its attribute's type (text bytes copied), so accessors bind them as they
+** are.  what names the scope in messages ("scope", "through scope"); check,
+** when given, may refuse an attribute (setting the error). */
+typedef struct scope_copy {
+  int **attrs;
+  assoc_value **values;
+  char ***text;
+  size_t *n;
+} scope_copy;
+
+typedef int (*scope_check)(assoc_db *db, const assoc_association *a,
+                           int attr);
+
+static int copy_pairs(assoc_db *db, const assoc_association *a,
+                      const assoc_model *m, const char *what,
+                      const char *const *names, const assoc_value *values,
+                      size_t n, scope_check check, const scope_copy *out) {
   size_t i;
   assoc_params tmp;
   int rc = ASSOC_OK;
-  if (o->nscope == 0) return ASSOC_OK;
-  if (!o->scope_attrs || !o->scope_values)
-    return assoc__error(db, ASSOC_MISUSE, "scope attributes expected");
-  a->scope_attrs = assoc__malloc(o->nscope * sizeof *a->scope_attrs);
-  a->scope_values = assoc__malloc(o->nscope * sizeof *a->scope_values);
-  a->scope_text = assoc__malloc(o->nscope * sizeof *a->scope_text);
-  if (!a->scope_attrs || !a->scope_values || !a->scope_text)
+  if (n == 0) return ASSOC_OK;
+  if (!names || !values)
+    return assoc__error(db, ASSOC_MISUSE, "%s attributes expected", what);
+  *out->attrs = assoc__malloc(n * sizeof **out->attrs);
+  *out->values = assoc__malloc(n * sizeof **out->values);
+  *out->text = assoc__malloc(n * sizeof **out->text);
+  if (!*out->attrs || !*out->values || !*out->text)
     return assoc__error(db, ASSOC_NOMEM, "out of memory");
-  for (i = 0; i < o->nscope; i++) a->scope_text[i] = NULL;
-  a->nscope = o->nscope;
+  for (i = 0; i < n; i++) (*out->text)[i] = NULL;
+  *out->n = n;
   assoc__params_init(&tmp);
-  for (i = 0; i < o->nscope && rc == ASSOC_OK; i++) {
-    int attr = assoc_model_attr_index(a->target, o->scope_attrs[i]);
+  for (i = 0; i < n && rc == ASSOC_OK; i++) {
+    int attr = assoc_model_attr_index(m, names[i]);
     assoc_value v;
     if (attr < 0) {
       rc = assoc__error(db, ASSOC_MISUSE, "unknown attribute '%s' of %s in "
-                        "the scope of %s.%s", o->scope_attrs[i] ?
-                        o->scope_attrs[i] : "(null)", a->target->name,
-                        a->source->name, a->as);
+                        "the %s of %s.%s", names[i] ? names[i] : "(null)",
+                        m->name, what, a->source->name, a->as);
       break;
     }
-    a->scope_attrs[i] = attr;
-    /* Store the value converted once, so accessors bind it as is. */
+    if (check && (rc = check(db, a, attr)) != ASSOC_OK) break;
+    (*out->attrs)[i] = attr;
     assoc__params_reset(&tmp);
-    rc = assoc__push_attr_value(db, &tmp, a->target, attr,
-                                &o->scope_values[i]);
+    rc = assoc__push_attr_value(db, &tmp, m, attr, &values[i]);
     if (rc) break;
     v = tmp.v[0];
     if (v.kind == ASSOC_TEXT || v.kind == ASSOC_BLOB) {
-      a->scope_text[i] = assoc__malloc(v.u.s.n + 1);
-      if (!a->scope_text[i]) {
+      char *t = assoc__malloc(v.u.s.n + 1);
+      if (!t) {
         rc = assoc__error(db, ASSOC_NOMEM, "out of memory");
         break;
       }
-      if (v.u.s.n) memcpy(a->scope_text[i], v.u.s.p, v.u.s.n);
-      a->scope_text[i][v.u.s.n] = '\0';
-      v.u.s.p = a->scope_text[i];
+      if (v.u.s.n) memcpy(t, v.u.s.p, v.u.s.n);
+      t[v.u.s.n] = '\0';
+      (*out->text)[i] = t;
+      v.u.s.p = t;
     }
-    a->scope_values[i] = v;
+    (*out->values)[i] = v;
   }
   assoc__params_free(&tmp);
   return rc;
+}
+
+static int copy_scope(assoc_db *db, assoc_association *a,
+                      const assoc_association_opts *o) {
+  scope_copy out;
+  out.attrs = &a->scope_attrs;
+  out.values = &a->scope_values;
+  out.text = &a->scope_text;
+  out.n = &a->nscope;
+  return copy_pairs(db, a, a->target, "scope", o->scope_attrs,
+                    o->scope_values, o->nscope, NULL, &out);
+}
+
+/* A through scope names attributes of the join row the user owns: the
+** keys (this association's or another's over the same model), the join
+** model's own primary key and its timestamps are written by assoc. */
+static int through_scope_attr(assoc_db *db, const assoc_association *a,
+                              int attr) {
+  const assoc_model *j = a->through;
+  const char *name = j->attrs[attr].def.name;
+  const assoc_association *key_of = j->attrs[attr].fk_of;
+  if ((key_of && key_of->kind == ASSOC_BELONGS_TO_MANY &&
+       key_of->through == j) || strcmp(name, a->foreign_key) == 0 ||
+      strcmp(name, a->other_key) == 0)
+    return assoc__error(db, ASSOC_MISUSE, "'%s' is a join key of %s and "
+                        "cannot be in the through scope of %s.%s", name,
+                        j->name, a->source->name, a->as);
+  if (attr == j->pk || attr == j->created_at || attr == j->updated_at)
+    return assoc__error(db, ASSOC_MISUSE, "'%s' of %s is written by assoc "
+                        "and cannot be in the through scope of %s.%s", name,
+                        j->name, a->source->name, a->as);
+  return ASSOC_OK;
+}
+
+/* Called once the through model and both key names are known, before any
+** model changes.  A join model that define makes for a table name has
+** only the keys and timestamps, none of which a through scope may name. */
+static int copy_through_scope(assoc_db *db, assoc_association *a,
+                              const assoc_association_opts *o) {
+  const char *const *names = o->through_scope_attrs;
+  scope_copy out;
+  size_t i;
+  if (o->nthrough_scope == 0) return ASSOC_OK;
+  if (a->kind != ASSOC_BELONGS_TO_MANY)
+    return assoc__error(db, ASSOC_MISUSE, "%s.%s: a through scope is only "
+                        "for belongsToMany", a->source->name, a->as);
+  for (i = 0; names && i < o->nthrough_scope; i++) {
+    if (names[i] && (strcmp(names[i], a->foreign_key) == 0 ||
+                     strcmp(names[i], a->other_key) == 0))
+      return assoc__error(db, ASSOC_MISUSE, "'%s' is a join key of %s and "
+                          "cannot be in the through scope of %s.%s",
+                          names[i], a->through ? a->through->name
+                          : o->through_table, a->source->name, a->as);
+    if (!a->through)
+      return assoc__error(db, ASSOC_MISUSE, "unknown attribute '%s' of %s in "
+                          "the through scope of %s.%s (a join model made "
+                          "for a table name has only its keys and "
+                          "timestamps)", names[i] ? names[i] : "(null)",
+                          o->through_table, a->source->name, a->as);
+  }
+  out.attrs = &a->through_scope_attrs;
+  out.values = &a->through_scope_values;
+  out.text = &a->through_scope_text;
+  out.n = &a->nthrough_scope;
+  return copy_pairs(db, a, a->through, "through scope", names,
+                    o->through_scope_values, o->nthrough_scope,
+                    through_scope_attr, &out);
 }
 
 /* The attribute named by a sourceKey/targetKey option, or m's primary key
@@ -619,6 +707,7 @@ int assoc_association_define(assoc_model *source, assoc_assoc_kind kind,
     if (rc) goto fail;
   }
   rc = copy_scope(db, a, opts);
+  if (!rc) rc = copy_through_scope(db, a, opts);
   if (rc) goto fail;
   rc = set_accessors(a);
   if (rc) {
@@ -662,6 +751,7 @@ int assoc_association_define(assoc_model *source, assoc_assoc_kind kind,
     if (st.paired_name) rename_paired(&st, j);
     if (implicit_id(j)) {
       shift_assoc_indexes(db, j, 0);
+      shift_through(a, 0);        /* a is not registered yet */
       assoc__model_remove_attr(j, 0);
     }
     a->fk_attr = assoc_model_attr_index(j, a->foreign_key);
@@ -1017,20 +1107,34 @@ int assoc__assoc_plain(const assoc_query *q) {
                 !q->join_attributes_set);
 }
 
-void assoc__assoc_scope_where(assoc_association *a, assoc_buf *b,
-                              const char *alias, size_t *ph) {
+void assoc__scope_where(assoc_db *db, assoc_buf *b, const assoc_model *m,
+                        const char *alias, const int *attrs,
+                        const assoc_value *values, size_t n, size_t *ph) {
   size_t i;
-  for (i = 0; i < a->nscope; i++) {
+  for (i = 0; i < n; i++) {
     assoc__buf_puts(b, " AND ");
-    assoc__buf_column(b, alias, assoc__attr_field(a->target,
-                                                  a->scope_attrs[i]));
-    if (a->scope_values[i].kind == ASSOC_NULL) {
+    assoc__buf_column(b, alias, assoc__attr_field(m, attrs[i]));
+    if (values[i].kind == ASSOC_NULL) {
       assoc__buf_puts(b, " IS NULL");
     } else {
       assoc__buf_puts(b, " = ");
-      assoc__placeholder(a->source->db, b, ++*ph);
+      assoc__placeholder(db, b, ++*ph);
     }
   }
+}
+
+void assoc__scope_params(assoc_params *p, const assoc_value *values,
+                         size_t n, int with_nulls) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (with_nulls || values[i].kind != ASSOC_NULL)
+      assoc__params_push(p, &values[i]);
+}
+
+void assoc__assoc_scope_where(assoc_association *a, assoc_buf *b,
+                              const char *alias, size_t *ph) {
+  assoc__scope_where(a->source->db, b, a->target, alias, a->scope_attrs,
+                     a->scope_values, a->nscope, ph);
 }
 
 void assoc__assoc_scope_set(assoc_association *a, assoc_buf *b, size_t *ph) {
@@ -1045,10 +1149,7 @@ void assoc__assoc_scope_set(assoc_association *a, assoc_buf *b, size_t *ph) {
 
 void assoc__assoc_scope_params(assoc_association *a, assoc_params *p,
                                int with_nulls) {
-  size_t i;
-  for (i = 0; i < a->nscope; i++)
-    if (with_nulls || a->scope_values[i].kind != ASSOC_NULL)
-      assoc__params_push(p, &a->scope_values[i]);
+  assoc__scope_params(p, a->scope_values, a->nscope, with_nulls);
 }
 
 int assoc__assoc_push_now(assoc_db *db, assoc_params *p,
@@ -1067,9 +1168,15 @@ int assoc__assoc_push_now(assoc_db *db, assoc_params *p,
 }
 
 int assoc__assoc_run(assoc_db *db, const char *sql, assoc_params *p) {
+  return assoc__assoc_run_changes(db, sql, p, NULL);
+}
+
+int assoc__assoc_run_changes(assoc_db *db, const char *sql, assoc_params *p,
+                             int64_t *changes) {
   int rc;
   if (p->oom) return assoc__error(db, ASSOC_NOMEM, "out of memory");
   rc = assoc__exec(db, sql, p->v, p->n, NULL);
+  if (!rc && changes) *changes = db->rows.changes;
   assoc__rows_reset(&db->rows);
   return rc;
 }

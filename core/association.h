@@ -20,6 +20,9 @@ void assoc__assoc_scope_params(assoc_association *a, assoc_params *p,
 int assoc__assoc_push_now(assoc_db *db, assoc_params *p,
                           const assoc_model *m, int attr);
 int assoc__assoc_run(assoc_db *db, const char *sql, assoc_params *p);
+/* The same, giving the number of rows the statement wrote. */
+int assoc__assoc_run_changes(assoc_db *db, const char *sql, assoc_params *p,
+                             int64_t *changes);
 int assoc__assoc_scalars(assoc_db *db, const char *sql, assoc_params *p,
                          int64_t *out, size_t n);
 void assoc__assoc_columns(assoc_db *db, assoc_buf *b, const assoc_model *m,

@@ -3,7 +3,9 @@
 ** through UserProject): links are rows of the join model.  add is one
 ** INSERT ... SELECT over the bound key list with ON CONFLICT on the key
 ** pair, so concurrent adders cannot race and a missing target fails the
-** whole statement on its foreign key.
+** whole statement on its foreign key.  A through scope (attribute = value
+** on the join row) filters every statement that reads or deletes join rows
+** and is written into every new one.
 */
 #include <string.h>
 
@@ -23,13 +25,26 @@ enum {
 #define JOTHER(a) assoc__attr_field((a)->through, (a)->other_attr)
 #define TKEY(a) assoc__attr_field((a)->target, (a)->target_key_attr)
 
-/* What may differ between an existing join row and excluded.col: written
-** with the standard operator, which SQLite has since 3.39 and PostgreSQL
-** always had (NULL-safe, unlike <>). */
-static void distinct_from(assoc_buf *b, const char *table, const char *col) {
+/* An existing join row's col against excluded.col, op being " IS DISTINCT
+** FROM " or " IS NOT DISTINCT FROM ": the standard operators, which SQLite
+** has since 3.39 and PostgreSQL always had (NULL-safe, unlike <> and =). */
+static void compare_excluded(assoc_buf *b, const char *table, const char *col,
+                             const char *op) {
   assoc__buf_column(b, table, col);
-  assoc__buf_puts(b, " IS DISTINCT FROM ");
+  assoc__buf_puts(b, op);
   assoc__buf_column(b, "excluded", col);
+}
+
+/* " AND J.col = ?" for each attribute of the through scope (alias NULL:
+** unqualified), and the values that binds. */
+static void through_scope_where(assoc_association *a, assoc_buf *b,
+                                const char *alias, size_t *ph) {
+  assoc__scope_where(DB(a), b, a->through, alias, a->through_scope_attrs,
+                     a->through_scope_values, a->nthrough_scope, ph);
+}
+
+static void through_scope_params(assoc_association *a, assoc_params *p) {
+  assoc__scope_params(p, a->through_scope_values, a->nthrough_scope, 0);
 }
 
 static int check_keys_defined(assoc_association *a) {
@@ -41,7 +56,7 @@ static int check_keys_defined(assoc_association *a) {
 /* ------------------------------------------------------- get and count */
 
 /* " FROM target AS T INNER JOIN through AS J ON T.tk = J.other AND
-** J.fk = ? AND <target scope>" */
+** J.fk = ? AND <through scope> AND <target scope>" */
 static void from_joined(assoc_association *a, assoc_buf *b, size_t *ph) {
   assoc_model *t = a->target, *j = a->through;
   assoc__buf_puts(b, " FROM ");
@@ -56,6 +71,7 @@ static void from_joined(assoc_association *a, assoc_buf *b, size_t *ph) {
   assoc__buf_column(b, j->name, JFK(a));
   assoc__buf_puts(b, " = ");
   assoc__placeholder(DB(a), b, ++*ph);
+  through_scope_where(a, b, j->name, ph);
   assoc__assoc_scope_where(a, b, t->name, ph);
 }
 
@@ -63,6 +79,7 @@ static int joined_params(assoc_association *a, assoc_params *p,
                          const assoc_value *src) {
   int rc = assoc__push_attr_value(DB(a), p, a->through, a->fk_attr, src);
   if (rc) return rc;
+  through_scope_params(a, p);
   assoc__assoc_scope_params(a, p, 0);
   return ASSOC_OK;
 }
@@ -136,15 +153,19 @@ static int count_links(const assoc_association *a) {
          strcmp(o->references_column, TKEY(a)) == 0;
 }
 
-/* "SELECT COUNT(*) FROM through AS J WHERE J.fk = ?" */
+/* "SELECT COUNT(*) FROM through AS J WHERE J.fk = ? AND <through scope>"
+** (binding what joined_params does: the through scope is on the join row,
+** and there is no target scope here). */
 static int gen_count_links(assoc_association *a, assoc_buf *b) {
   assoc_model *j = a->through;
+  size_t ph = 1;
   assoc__buf_puts(b, "SELECT COUNT(*) FROM ");
   assoc__buf_table_as(b, j->table, j->name);
   assoc__buf_puts(b, " WHERE ");
   assoc__buf_column(b, j->name, JFK(a));
   assoc__buf_puts(b, " = ");
   assoc__placeholder(DB(a), b, 1);
+  through_scope_where(a, b, j->name, &ph);
   return ASSOC_OK;
 }
 
@@ -267,10 +288,12 @@ int assoc__btm_count(assoc_association *a, const assoc_value *src,
 /* Distinct linked keys among the list; the target joins in only when the
 ** association has a target scope to test. */
 /* SQLite: the keys drive the lookups (see keys_drive_lookups), each one
-** probing the (fk, otherKey) index, with the key list bound first. */
+** probing the (fk, otherKey) index, with the key list bound first, then the
+** source key and the through scope. */
 static void gen_has_by_keys(assoc_association *a, assoc_buf *b) {
   assoc_model *j = a->through;
   assoc_db *db = DB(a);
+  size_t ph = 2;
   assoc__assoc_count_by_keys(a, b, j, j->attrs[a->other_attr].def.type);
   assoc__buf_column(b, j->name, JFK(a));
   assoc__buf_puts(b, " = ");
@@ -278,9 +301,11 @@ static void gen_has_by_keys(assoc_association *a, assoc_buf *b) {
   assoc__buf_puts(b, " AND ");
   assoc__buf_column(b, j->name, JOTHER(a));
   assoc__buf_puts(b, " = \"assoc_k\".\"value\"");
+  through_scope_where(a, b, j->name, &ph);
 }
 
-/* Without a scope, and when the join table holds one row per pair. */
+/* Without a target scope, and when the join table holds one row per pair
+** (a through scope only narrows the join rows probed). */
 static int has_by_keys(const assoc_association *a) {
   return DB(a)->dialect->keys_drive_lookups && a->nscope == 0 &&
          pair_unique(a);
@@ -318,6 +343,7 @@ static int gen_has(assoc_association *a, assoc_buf *b) {
   assoc__buf_puts(b, " AND ");
   assoc__key_list_sql(DB(a), b, j->name, JOTHER(a), j, a->other_attr, ++ph,
                       0);
+  through_scope_where(a, b, j->name, &ph);
   return ASSOC_OK;
 }
 
@@ -344,6 +370,7 @@ int assoc__btm_has(assoc_association *a, const assoc_value *src,
       rc = assoc__push_key_list_n(db, &p, a->through, a->other_attr, keys, n,
                                   &nunique);
   }
+  if (!rc) through_scope_params(a, &p);
   if (!rc) rc = assoc__assoc_scalars(db, sql, &p, &found, 1);
   if (!rc) *out = (size_t)found == nunique;
   assoc__params_free(&p);
@@ -353,12 +380,21 @@ int assoc__btm_has(assoc_association *a, const assoc_value *src,
 /* ----------------------------------------------------------------- add */
 
 /* The join attributes of one call, de-duplicated (the last value given for
-** an attribute wins); keys and timestamps are the association's to write. */
+** an attribute wins); keys, timestamps and the through scope's attributes
+** are the association's to write, so values given for them are dropped (as
+** Sequelize's add overrides them). */
 typedef struct join_set {
   int *attrs;
   const assoc_value **vals;
   size_t n;
 } join_set;
+
+static int in_through_scope(const assoc_association *a, int attr) {
+  size_t i;
+  for (i = 0; i < a->nthrough_scope; i++)
+    if (a->through_scope_attrs[i] == attr) return 1;
+  return 0;
+}
 
 static int join_collect(assoc_association *a, const assoc_field *join,
                         size_t njoin, join_set *js) {
@@ -378,7 +414,7 @@ static int join_collect(assoc_association *a, const assoc_field *join,
       return assoc__error(DB(a), ASSOC_MISUSE, "attribute index %d out of "
                           "range for %s", at, j->name);
     if (at == a->fk_attr || at == a->other_attr || at == j->created_at ||
-        at == j->updated_at || at == j->pk)
+        at == j->updated_at || at == j->pk || in_through_scope(a, at))
       continue;
     for (k = 0; k < js->n; k++)
       if (js->attrs[k] == at) break;
@@ -396,48 +432,128 @@ static void join_free(join_set *js) {
 
 enum { ON_CONFLICT_NOTHING, ON_CONFLICT_UPDATE_CHANGED, ON_CONFLICT_UPDATE };
 
-/* INSERT INTO through (fk, other, <join>, createdAt, updatedAt)
-**   SELECT ?, value, ?.., ?, ? FROM <key list> WHERE true
-**   ON CONFLICT (fk, other) DO NOTHING | DO UPDATE SET ...
+/* "col = excluded.col, ..." for n attributes of the join model. */
+static void set_excluded(assoc_buf *b, const assoc_model *j,
+                         const int *attrs, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    const char *col = assoc__attr_field(j, attrs[i]);
+    if (i) assoc__buf_puts(b, ", ");
+    assoc__buf_ident(b, col);
+    assoc__buf_puts(b, " = ");
+    assoc__buf_column(b, "excluded", col);
+  }
+}
+
+/* Does an existing row differ from excluded in a join attribute? */
+static void any_join_differs(assoc_buf *b, const assoc_model *j,
+                             const join_set *js) {
+  size_t i;
+  for (i = 0; i < js->n; i++) {
+    if (i) assoc__buf_puts(b, " OR ");
+    compare_excluded(b, j->table, assoc__attr_field(j, js->attrs[i]),
+                     " IS DISTINCT FROM ");
+  }
+}
+
+/* The ON CONFLICT action.  Without a through scope: nothing, or the join
+** attributes (only where one differs, for add).  With one, every conflict
+** the statement takes must count as a written row, so that run_add can
+** tell a pair linked under another scope value (left untouched by the
+** WHERE, so the count falls short) from a pair linked in this scope: the
+** update always rewrites something (the join attributes, or else the
+** scope's own columns with the values they hold), and updatedAt moves
+** only when add changes a join attribute, as without a scope. */
+static void gen_conflict(assoc_association *a, assoc_buf *b,
+                         const join_set *js, int mode) {
+  assoc_model *j = a->through;
+  int scoped = a->nthrough_scope > 0;
+  int join = js->n > 0 && mode != ON_CONFLICT_NOTHING;
+  size_t i;
+  if (!scoped && !join) {
+    assoc__buf_puts(b, " DO NOTHING");
+    return;
+  }
+  assoc__buf_puts(b, " DO UPDATE SET ");
+  if (!join) {
+    set_excluded(b, j, a->through_scope_attrs, a->nthrough_scope);
+  } else {
+    set_excluded(b, j, js->attrs, js->n);
+    if (j->updated_at >= 0) {
+      const char *col = assoc__attr_field(j, j->updated_at);
+      assoc__buf_puts(b, ", ");
+      assoc__buf_ident(b, col);
+      assoc__buf_puts(b, " = ");
+      if (scoped && mode == ON_CONFLICT_UPDATE_CHANGED) {
+        assoc__buf_puts(b, "CASE WHEN ");
+        any_join_differs(b, j, js);
+        assoc__buf_puts(b, " THEN ");
+        assoc__buf_column(b, "excluded", col);
+        assoc__buf_puts(b, " ELSE ");
+        assoc__buf_column(b, j->table, col);
+        assoc__buf_puts(b, " END");
+      } else {
+        assoc__buf_column(b, "excluded", col);
+      }
+    }
+  }
+  if (scoped) {
+    assoc__buf_puts(b, " WHERE ");
+    for (i = 0; i < a->nthrough_scope; i++) {
+      if (i) assoc__buf_puts(b, " AND ");
+      compare_excluded(b, j->table,
+                       assoc__attr_field(j, a->through_scope_attrs[i]),
+                       " IS NOT DISTINCT FROM ");
+    }
+  } else if (mode == ON_CONFLICT_UPDATE_CHANGED) {
+    assoc__buf_puts(b, " WHERE ");
+    any_join_differs(b, j, js);
+  }
+}
+
+/* ", col" for each of n attributes of the join model. */
+static void column_list(assoc_buf *b, const assoc_model *j, const int *attrs,
+                        size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    assoc__buf_puts(b, ", ");
+    assoc__buf_ident(b, assoc__attr_field(j, attrs[i]));
+  }
+}
+
+/* ", ?" n times. */
+static void placeholders(assoc_db *db, assoc_buf *b, size_t n, size_t *ph) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    assoc__buf_puts(b, ", ");
+    assoc__placeholder(db, b, ++*ph);
+  }
+}
+
+/* INSERT INTO through (fk, other, <join>, <through scope>, createdAt,
+**   updatedAt) SELECT ?, value, ?.., ?, ? FROM <key list> WHERE true
+**   ON CONFLICT (fk, other) <gen_conflict>
 ** (SQLite needs the WHERE to tell the upsert's ON from a join's.) */
 static void gen_add_sql(assoc_association *a, assoc_buf *b,
                         const join_set *js, int mode) {
   assoc_db *db = DB(a);
   assoc_model *j = a->through;
-  size_t ph = 0, i;
+  size_t ph = 0;
   assoc__buf_puts(b, "INSERT INTO ");
   assoc__buf_ident(b, j->table);
   assoc__buf_puts(b, " (");
   assoc__buf_ident(b, JFK(a));
   assoc__buf_puts(b, ", ");
   assoc__buf_ident(b, JOTHER(a));
-  for (i = 0; i < js->n; i++) {
-    assoc__buf_puts(b, ", ");
-    assoc__buf_ident(b, assoc__attr_field(j, js->attrs[i]));
-  }
-  if (j->created_at >= 0) {
-    assoc__buf_puts(b, ", ");
-    assoc__buf_ident(b, assoc__attr_field(j, j->created_at));
-  }
-  if (j->updated_at >= 0) {
-    assoc__buf_puts(b, ", ");
-    assoc__buf_ident(b, assoc__attr_field(j, j->updated_at));
-  }
+  column_list(b, j, js->attrs, js->n);
+  column_list(b, j, a->through_scope_attrs, a->nthrough_scope);
+  if (j->created_at >= 0) column_list(b, j, &j->created_at, 1);
+  if (j->updated_at >= 0) column_list(b, j, &j->updated_at, 1);
   assoc__buf_puts(b, ") SELECT ");
   assoc__placeholder(db, b, ++ph);
   assoc__buf_puts(b, ", \"assoc_k\".\"value\"");
-  for (i = 0; i < js->n; i++) {
-    assoc__buf_puts(b, ", ");
-    assoc__placeholder(db, b, ++ph);
-  }
-  if (j->created_at >= 0) {
-    assoc__buf_puts(b, ", ");
-    assoc__placeholder(db, b, ++ph);
-  }
-  if (j->updated_at >= 0) {
-    assoc__buf_puts(b, ", ");
-    assoc__placeholder(db, b, ++ph);
-  }
+  placeholders(db, b, js->n + a->nthrough_scope + (j->created_at >= 0) +
+               (j->updated_at >= 0), &ph);
   assoc__buf_puts(b, " FROM ");
   db->dialect->key_table(b, ++ph, j->attrs[a->other_attr].def.type);
   assoc__buf_puts(b, " WHERE true ON CONFLICT (");
@@ -445,32 +561,7 @@ static void gen_add_sql(assoc_association *a, assoc_buf *b,
   assoc__buf_puts(b, ", ");
   assoc__buf_ident(b, JOTHER(a));
   assoc__buf_putc(b, ')');
-  if (js->n == 0 || mode == ON_CONFLICT_NOTHING) {
-    assoc__buf_puts(b, " DO NOTHING");
-    return;
-  }
-  assoc__buf_puts(b, " DO UPDATE SET ");
-  for (i = 0; i < js->n; i++) {
-    const char *col = assoc__attr_field(j, js->attrs[i]);
-    if (i) assoc__buf_puts(b, ", ");
-    assoc__buf_ident(b, col);
-    assoc__buf_puts(b, " = ");
-    assoc__buf_column(b, "excluded", col);
-  }
-  if (j->updated_at >= 0) {
-    const char *col = assoc__attr_field(j, j->updated_at);
-    assoc__buf_puts(b, ", ");
-    assoc__buf_ident(b, col);
-    assoc__buf_puts(b, " = ");
-    assoc__buf_column(b, "excluded", col);
-  }
-  if (mode == ON_CONFLICT_UPDATE_CHANGED) {
-    assoc__buf_puts(b, " WHERE ");
-    for (i = 0; i < js->n; i++) {
-      if (i) assoc__buf_puts(b, " OR ");
-      distinct_from(b, j->table, assoc__attr_field(j, js->attrs[i]));
-    }
-  }
+  gen_conflict(a, b, js, mode);
 }
 
 static int gen_add_plain(assoc_association *a, assoc_buf *b) {
@@ -481,24 +572,46 @@ static int gen_add_plain(assoc_association *a, assoc_buf *b) {
 }
 
 /* kl: the key list already made (set makes it once for two statements),
-** or NULL to make it from keys. */
+** or NULL to make it from keys, counting its distinct keys into *nkeys
+** (which is left alone with kl: the caller counted them). */
 static int add_params(assoc_association *a, assoc_params *p,
                       const assoc_value *src, const join_set *js,
                       const assoc_value *keys, size_t n,
-                      const assoc_value *kl) {
+                      const assoc_value *kl, size_t *nkeys) {
   assoc_db *db = DB(a);
   assoc_model *j = a->through;
   size_t i;
   int rc = assoc__push_attr_value(db, p, j, a->fk_attr, src);
   for (i = 0; i < js->n && !rc; i++)
     rc = assoc__push_attr_value(db, p, j, js->attrs[i], js->vals[i]);
+  if (!rc)
+    assoc__scope_params(p, a->through_scope_values, a->nthrough_scope, 1);
   if (!rc && j->created_at >= 0)
     rc = assoc__assoc_push_now(db, p, j, j->created_at);
   if (!rc && j->updated_at >= 0)
     rc = assoc__assoc_push_now(db, p, j, j->updated_at);
   if (!rc && kl) assoc__params_push(p, kl);
-  else if (!rc) rc = assoc__push_key_list(db, p, j, a->other_attr, keys, n);
+  else if (!rc)
+    rc = assoc__push_key_list_n(db, p, j, a->other_attr, keys, n, nkeys);
   return rc;
+}
+
+/* Run an add statement that binds nkeys distinct keys.  With a through
+** scope, a pair already linked under another scope value is neither
+** inserted nor updated (gen_conflict), so fewer rows than keys are
+** written: that is Sequelize's unique violation, and the caller's
+** transaction rolls back whatever the statement did write. */
+static int run_add(assoc_association *a, const char *sql, assoc_params *p,
+                   size_t nkeys) {
+  assoc_db *db = DB(a);
+  int64_t written = 0;
+  int rc = assoc__assoc_run_changes(db, sql, p, &written);
+  if (rc || a->nthrough_scope == 0 || written >= (int64_t)nkeys) return rc;
+  return assoc__error(db, ASSOC_UNIQUE, "%s.%s: %s already links this %s to "
+                      "%lld of the given %s keys outside the through scope; "
+                      "nothing was written", a->source->name, a->as,
+                      a->through->name, a->source->name,
+                      (long long)((int64_t)nkeys - written), a->target->name);
 }
 
 /* The add statement for this call (borrowed from a->sql). */
@@ -543,13 +656,16 @@ static int upsert(assoc_association *a, const assoc_value *src,
   join_set js;
   assoc_params p;
   const char *sql;
+  size_t nkeys = 0;
   int rc;
   assoc__params_init(&p);
   rc = join_collect(a, join, njoin, &js);
   if (!rc) {
     sql = add_sql(a, &js, mode);
-    rc = sql ? add_params(a, &p, src, &js, keys, n, NULL) : db->errcode;
-    if (!rc) rc = assoc__assoc_run(db, sql, &p);
+    rc = sql ? add_params(a, &p, src, &js, keys, n, NULL, &nkeys)
+             : db->errcode;
+    if (!rc && p.oom) rc = assoc__error(db, ASSOC_NOMEM, "out of memory");
+    if (!rc) rc = run_add(a, sql, &p, nkeys);
   }
   join_free(&js);
   assoc__params_free(&p);
@@ -601,8 +717,9 @@ int assoc__btm_add(assoc_association *a, const assoc_value *src,
   assoc_db *db = DB(a);
   int rc = check_keys_defined(a);
   if (rc || n == 0) return rc;
-  /* One statement: atomic by itself. */
-  if (neach == 0)
+  /* One statement, atomic by itself, unless a through scope may make
+  ** run_add refuse what it wrote. */
+  if (neach == 0 && a->nthrough_scope == 0)
     return upsert(a, src, keys, n, join, njoin, ON_CONFLICT_UPDATE_CHANGED);
   rc = assoc__atomic_begin(db);
   if (rc) return rc;
@@ -639,7 +756,8 @@ static void in_target_scope(assoc_association *a, assoc_buf *b, size_t *ph) {
   assoc__buf_putc(b, ')');
 }
 
-/* "DELETE FROM through WHERE fk = ? [AND other (NOT) IN (list)] <scope>" */
+/* "DELETE FROM through WHERE fk = ? [AND other (NOT) IN (list)]
+** <through scope> <target scope>" */
 static void gen_delete(assoc_association *a, assoc_buf *b, int list,
                        int negate) {
   size_t ph = 0;
@@ -654,6 +772,7 @@ static void gen_delete(assoc_association *a, assoc_buf *b, int list,
     assoc__key_list_sql(DB(a), b, NULL, JOTHER(a), a->through, a->other_attr,
                         ++ph, negate);
   }
+  through_scope_where(a, b, NULL, &ph);
   in_target_scope(a, b, &ph);
 }
 
@@ -680,23 +799,27 @@ static int delete_params(assoc_association *a, assoc_params *p,
   if (!rc && n > 0)
     rc = assoc__push_key_list(db, p, a->through, a->other_attr, keys, n);
   if (rc) return rc;
+  through_scope_params(a, p);
   assoc__assoc_scope_params(a, p, 0);
   return p->oom ? assoc__error(db, ASSOC_NOMEM, "out of memory") : ASSOC_OK;
 }
 
 /* delete_params for set, whose key list the add statement binds too: the
-** list is made once, into p, and *kl points at it (valid while p is). */
+** list of *nkeys distinct keys is made once, into p, and *kl points at it
+** (valid while p is). */
 static int delete_params_kl(assoc_association *a, assoc_params *p,
                             const assoc_value *src, const assoc_value *keys,
-                            size_t n, const assoc_value **kl) {
+                            size_t n, const assoc_value **kl, size_t *nkeys) {
   assoc_db *db = DB(a);
   size_t at;
   int rc = assoc__push_attr_value(db, p, a->through, a->fk_attr, src);
   at = p->n;
   if (!rc)
-    rc = assoc__push_key_list(db, p, a->through, a->other_attr, keys, n);
+    rc = assoc__push_key_list_n(db, p, a->through, a->other_attr, keys, n,
+                                nkeys);
   *kl = NULL;
   if (rc) return rc;
+  through_scope_params(a, p);
   assoc__assoc_scope_params(a, p, 0);
   if (p->oom) return assoc__error(db, ASSOC_NOMEM, "out of memory");
   *kl = &p->v[at];            /* nothing is pushed onto p after this */
@@ -736,6 +859,7 @@ int assoc__btm_set(assoc_association *a, const assoc_value *src,
   assoc_params p, q;
   const char *del, *add;
   const assoc_value *kl = NULL;
+  size_t nkeys = 0;
   int rc = check_keys_defined(a);
   if (rc) return rc;
   if (n > 0 && neach > 0)
@@ -758,14 +882,14 @@ int assoc__btm_set(assoc_association *a, const assoc_value *src,
     add = del ? add_sql(a, &js, ON_CONFLICT_UPDATE) : NULL;
     rc = add ? ASSOC_OK : db->errcode;
     /* Every value is converted before BEGIN, so bad input sends nothing. */
-    if (!rc) rc = delete_params_kl(a, &p, src, keys, n, &kl);
-    if (!rc) rc = add_params(a, &q, src, &js, keys, n, kl);
+    if (!rc) rc = delete_params_kl(a, &p, src, keys, n, &kl, &nkeys);
+    if (!rc) rc = add_params(a, &q, src, &js, keys, n, kl, NULL);
     if (!rc && q.oom) rc = assoc__error(db, ASSOC_NOMEM, "out of memory");
     if (!rc) {
       rc = assoc__atomic_begin(db);
       if (!rc) {
         rc = assoc__assoc_run(db, del, &p);
-        if (!rc) rc = assoc__assoc_run(db, add, &q);
+        if (!rc) rc = run_add(a, add, &q, nkeys);
         rc = assoc__atomic_end(db, rc);
       }
     }
@@ -794,9 +918,9 @@ int assoc__btm_remove(assoc_association *a, const assoc_value *src,
 
 /* -------------------------------------------------------------- create */
 
-/* INSERT the target (scope values forced), link it with the add statement,
-** and read the new row back after the COMMIT (which resets the INSERT's
-** cursor). */
+/* INSERT the target (scope values forced), link it with the add statement
+** (which writes the through scope), and read the new row back after the
+** COMMIT (which resets the INSERT's cursor). */
 int assoc__btm_create(assoc_association *a, const assoc_value *src,
                       const assoc_field *values, size_t n,
                       const assoc_field *join, size_t njoin,
@@ -808,7 +932,7 @@ int assoc__btm_create(assoc_association *a, const assoc_value *src,
   assoc_params p;
   const char *add;
   char *hold = NULL;
-  size_t i;
+  size_t i, nkeys = 0;
   int rc = check_keys_defined(a);
   if (rc) return rc;
   assoc__params_init(&p);
@@ -830,8 +954,8 @@ int assoc__btm_create(assoc_association *a, const assoc_value *src,
     if (!rc)
       rc = assoc__assoc_inserted_value(db, a->target, a->target_key_attr,
                                        &key, &hold);
-    if (!rc) rc = add_params(a, &p, src, &js, &key, 1, NULL);
-    if (!rc) rc = assoc__assoc_run(db, add, &p);
+    if (!rc) rc = add_params(a, &p, src, &js, &key, 1, NULL, &nkeys);
+    if (!rc) rc = run_add(a, add, &p, nkeys);
     rc = assoc__atomic_end(db, rc);
   }
   if (!rc)

@@ -81,23 +81,29 @@ static int select_model(assoc_db *db, assoc_buf *b, colset *c,
   return ASSOC_OK;
 }
 
-/* AND alias.scope_attr = value, for the association scope. */
+/* " AND alias.attr = ?" for each attribute of a scope over m, its values
+** bound in order after those of p. */
+static int pairs_sql(assoc_db *db, assoc_buf *b, assoc_params *p,
+                     const assoc_model *m, const char *alias,
+                     const int *attrs, const assoc_value *values, size_t n) {
+  size_t ph = p->n;
+  assoc__scope_where(db, b, m, alias, attrs, values, n, &ph);
+  assoc__scope_params(p, values, n, 0);
+  return p->oom ? assoc__error(db, ASSOC_NOMEM, "out of memory") : ASSOC_OK;
+}
+
+/* The association scope, on the target. */
 static int scope_sql(assoc_db *db, assoc_buf *b, assoc_params *p,
                      const assoc_association *a, const char *alias) {
-  size_t i;
-  for (i = 0; i < a->nscope; i++) {
-    assoc__buf_puts(b, " AND ");
-    assoc__buf_column(b, alias, assoc__attr_field(a->target,
-                                                  a->scope_attrs[i]));
-    if (a->scope_values[i].kind == ASSOC_NULL) {
-      assoc__buf_puts(b, " IS NULL");
-      continue;
-    }
-    assoc__buf_puts(b, " = ");
-    assoc__params_push(p, &a->scope_values[i]);
-    assoc__placeholder(db, b, p->n);
-  }
-  return p->oom ? assoc__error(db, ASSOC_NOMEM, "out of memory") : ASSOC_OK;
+  return pairs_sql(db, b, p, a->target, alias, a->scope_attrs,
+                   a->scope_values, a->nscope);
+}
+
+/* The through scope of a belongsToMany, on the join row. */
+static int through_scope_sql(assoc_db *db, assoc_buf *b, assoc_params *p,
+                             const assoc_association *a, const char *alias) {
+  return pairs_sql(db, b, p, a->through, alias, a->through_scope_attrs,
+                   a->through_scope_values, a->nthrough_scope);
 }
 
 static int where_and(assoc_db *db, assoc_buf *b, assoc_params *p,
@@ -136,7 +142,8 @@ int assoc__exists(assoc_db *db, assoc_buf *b, assoc_params *p,
     assoc__buf_puts(b, " = ");
     assoc__buf_column(b, parent_ref, assoc__attr_field(parent,
                                                       a->source_key_attr));
-    rc = where_and(db, b, p, a->through, EJ_ALIAS, e->through_where);
+    rc = through_scope_sql(db, b, p, a, EJ_ALIAS);
+    if (!rc) rc = where_and(db, b, p, a->through, EJ_ALIAS, e->through_where);
   } else {
     assoc__buf_ident(b, t->table);
     assoc__buf_puts(b, " AS \"" E_ALIAS "\"" " WHERE ");
@@ -213,6 +220,8 @@ static int from_where(assoc_db *db, assoc_buf *b, assoc_params *p,
     assoc__buf_puts(b, " = ");
     assoc__buf_column(b, J_ALIAS, assoc__attr_field(a->through,
                                                     a->other_attr));
+    rc = through_scope_sql(db, b, p, a, J_ALIAS);
+    if (rc) return rc;
   }
   assoc__buf_puts(b, " WHERE ");
   group_column(b, a);

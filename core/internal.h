@@ -137,6 +137,11 @@ struct assoc_association {
   assoc_value *scope_values; /* text bytes owned by scope_text */
   char **scope_text;
   size_t nscope;
+  /* belongsToMany through scope: join-row attribute = value */
+  int *through_scope_attrs;
+  assoc_value *through_scope_values; /* bytes owned by through_scope_text */
+  char **through_scope_text;
+  size_t nthrough_scope;
   /* SQL of the fixed-shape statements, made on first use (see sqlgen) */
   char *sql[16];
 };
@@ -374,6 +379,18 @@ int assoc__value_equal(const assoc_value *a, const assoc_value *b);
 int assoc__where(assoc_db *db, assoc_buf *b, assoc_params *p,
                  const assoc_model *m, const char *alias,
                  const assoc_cond *cond);
+
+/* ---------------------------------------------------------------- scopes */
+
+/* Append " AND alias.col = ?" for each of the n attributes of a scope over
+** m (" IS NULL" for a NULL value, which binds nothing); *ph counts the
+** placeholders.  assoc__scope_params pushes the values they bind, or with
+** with_nulls every value (for an INSERT's VALUES). */
+void assoc__scope_where(assoc_db *db, assoc_buf *b, const assoc_model *m,
+                        const char *alias, const int *attrs,
+                        const assoc_value *values, size_t n, size_t *ph);
+void assoc__scope_params(assoc_params *p, const assoc_value *values,
+                         size_t n, int with_nulls);
 
 /* ---------------------------------------------------------------- eager */
 

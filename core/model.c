@@ -109,6 +109,15 @@ const char *assoc__attr_field(const assoc_model *m, int attr) {
   return m->attrs[attr].def.field;
 }
 
+static void scope_free(int *attrs, assoc_value *values, char **text,
+                       size_t n) {
+  size_t i;
+  for (i = 0; i < n && text; i++) assoc__free(text[i]);
+  assoc__free(text);
+  assoc__free(attrs);
+  assoc__free(values);
+}
+
 void assoc__association_free(struct assoc_association *a) {
   size_t i;
   if (!a) return;
@@ -118,11 +127,9 @@ void assoc__association_free(struct assoc_association *a) {
   assoc__free(a->foreign_key);
   assoc__free(a->other_key);
   for (i = 0; i < ASSOC_ACCESSOR_COUNT; i++) assoc__free(a->accessors[i]);
-  for (i = 0; i < a->nscope; i++)
-    if (a->scope_text) assoc__free(a->scope_text[i]);
-  assoc__free(a->scope_text);
-  assoc__free(a->scope_attrs);
-  assoc__free(a->scope_values);
+  scope_free(a->scope_attrs, a->scope_values, a->scope_text, a->nscope);
+  scope_free(a->through_scope_attrs, a->through_scope_values,
+             a->through_scope_text, a->nthrough_scope);
   for (i = 0; i < sizeof a->sql / sizeof a->sql[0]; i++)
     assoc__free(a->sql[i]);
   assoc__free(a);

@@ -8,10 +8,11 @@ local assert = require("luassert")
 local STAMP = "2026-01-01T00:00:00.000Z"
 
 -- The SEMANTICS.md fixture on a fresh database that logs every statement.
--- o.role replaces the role attribute of UserProject, o.user/o.project/o.task
--- are model options, o.through the belongsToMany through, o.hasMany the
--- options of User:hasMany(Task), o.extra(m) declares more before the sync;
--- o.cook_done and o.beta_status change seed values.
+-- o.role replaces the role attribute of UserProject (o.join_attrs all of
+-- its attributes), o.user/o.project/o.task are model options, o.through the
+-- belongsToMany through, o.hasMany the options of User:hasMany(Task),
+-- o.extra(m) declares more before the sync; o.cook_done and o.beta_status
+-- change seed values.
 local function fixture(dialect, o)
   o = o or {}
   local log = helpers.logger()
@@ -22,7 +23,8 @@ local function fixture(dialect, o)
     title = assoc.STRING,
     status = { type = assoc.STRING, defaultValue = "open" },
   }, o.project)
-  m.UserProject = db:define("UserProject", { role = o.role or assoc.STRING })
+  m.UserProject = db:define("UserProject",
+    o.join_attrs or { role = o.role or assoc.STRING })
   m.Task = db:define("Task", {
     title = assoc.STRING,
     done = { type = assoc.BOOLEAN, defaultValue = false },

@@ -110,6 +110,20 @@ static int open_db(const char *url, assoc_db **db) {
   return rc;
 }
 
+/* Open a database of the test's own, which CHECK_RC's message and scalar()
+** then use (the test puts the fixture's back); 0, counted as a failure,
+** when it cannot be opened. */
+static int own_db(const char *url, assoc_db **db) {
+  if (open_db(url, db) == ASSOC_OK) {
+    fx.db = *db;
+    return 1;
+  }
+  CHECK(0);
+  assoc_db_free(*db);
+  *db = NULL;
+  return 0;
+}
+
 static int64_t scalar(const char *sql, const assoc_value *params, size_t n) {
   assoc_rows *rows;
   assoc_value v;
@@ -966,12 +980,7 @@ static void test_more(const char *url) {
   int has = -1, sqlite = strncmp(url, "sqlite", 6) == 0;
   assoc_db *saved = fx.db;
 
-  if (open_db(url, &db)) {
-    CHECK(0);
-    assoc_db_free(db);
-    return;
-  }
-  fx.db = db;   /* for CHECK_RC's message and scalar() */
+  if (!own_db(url, &db)) return;
   memset(&mo, 0, sizeof mo);
   mo.underscored = 1;
   d[0] = attr("name", ASSOC_TYPE_STRING);
@@ -1233,6 +1242,119 @@ static void sweep(const char *url, const sweep_case *c) {
   CHECK(done);
 }
 
+/* --------------------------------------------------------- through scope */
+
+/* The role of the join row (user, project): 1 "lead", 2 another, 0 NULL,
+** -1 none. */
+static int role_of(int64_t user, int64_t project) {
+  assoc_value v[2];
+  v[0] = integer(user);
+  v[1] = integer(project);
+  return (int)scalar("SELECT COALESCE(MAX(CASE WHEN \"role\" = 'lead' THEN "
+                     "1 WHEN \"role\" IS NULL THEN 0 ELSE 2 END), -1) FROM "
+                     "\"UserProjects\" WHERE \"UserId\" = ? AND "
+                     "\"ProjectId\" = ?", v, 2);
+}
+
+static int define_led(assoc_model *u, assoc_model *p, assoc_model *j,
+                      const char *attr_name, assoc_association **out) {
+  assoc_association_opts o;
+  assoc_value lead = text("lead");
+  memset(&o, 0, sizeof o);
+  o.as = "LedProjects";
+  o.through = j;
+  o.through_scope_attrs = &attr_name;
+  o.through_scope_values = &lead;
+  o.nthrough_scope = 1;
+  return assoc_association_define(u, ASSOC_BELONGS_TO_MANY, p, &o, out);
+}
+
+/* through_scope_* in assoc_association_opts: refused names register
+** nothing; the accessors filter by the scope and write it; a pair linked
+** under another role makes add fail with ASSOC_UNIQUE, writing nothing;
+** and an allocation-failure sweep of the scoped add. */
+static void test_through_scope(const char *url) {
+  assoc_db *saved = fx.db, *db = NULL;
+  assoc_model *u, *p, *j;
+  assoc_association *led = NULL, *bad = NULL;
+  assoc_attr_def d[2];
+  assoc_value ann = integer(1), k[3];
+  assoc_rows *rows;
+  int64_t count = -1;
+  int has = -1, i;
+  long n;
+  if (!own_db(url, &db)) return;
+  d[0] = attr("name", ASSOC_TYPE_STRING);
+  assoc_model_define(db, "User", d, 1, NULL, &u);
+  d[0] = attr("title", ASSOC_TYPE_STRING);
+  assoc_model_define(db, "Project", d, 1, NULL, &p);
+  d[0] = attr("role", ASSOC_TYPE_STRING);
+  d[1] = attr("hours", ASSOC_TYPE_INTEGER);
+  assoc_model_define(db, "UserProject", d, 2, NULL, &j);
+
+  CHECK_RC(define_led(u, p, j, "rank", &bad), ASSOC_MISUSE);
+  CHECK(strstr(assoc_db_errmsg(db), "'rank' of UserProject") != NULL);
+  CHECK_RC(define_led(u, p, j, "ProjectId", &bad), ASSOC_MISUSE);
+  CHECK(strstr(assoc_db_errmsg(db), "join key") != NULL);
+  CHECK(bad == NULL);
+  CHECK(assoc_model_association_count(u) == 0);
+  CHECK(assoc_model_attr_count(j) == 5);    /* id, role, hours, timestamps */
+  CHECK_RC(define_led(u, p, j, "role", &led), ASSOC_OK);
+  CHECK(assoc_model_attr_count(j) == 6);    /* the id gave way to the keys */
+  CHECK_RC(define_led(p, u, j, "UserId", &bad), ASSOC_MISUSE);
+  CHECK_RC(assoc_db_sync(db, 1), ASSOC_OK);
+  for (i = 0; i < 3; i++) {
+    insert_row(u, "name", "u");
+    insert_row(p, "title", "p");
+  }
+  assoc_db_query(db, "INSERT INTO \"UserProjects\" (\"UserId\", "
+                 "\"ProjectId\", \"role\", \"createdAt\", \"updatedAt\") "
+                 "VALUES (1, 1, 'dev', '2026-01-01', '2026-01-01')", NULL, 0,
+                 NULL);
+
+  k[0] = integer(2);
+  k[1] = integer(1);
+  CHECK_RC(assoc_association_add(led, &ann, k, 1, NULL, 0), ASSOC_OK);
+  CHECK(role_of(1, 2) == 1);
+  CHECK_RC(assoc_association_get(led, &ann, NULL, &rows), ASSOC_OK);
+  CHECK(rows_count(rows) == 1);
+  CHECK_RC(assoc_association_count(led, &ann, NULL, &count), ASSOC_OK);
+  CHECK(count == 1);
+  CHECK_RC(assoc_association_has(led, &ann, k + 1, 1, &has), ASSOC_OK);
+  CHECK(has == 0);
+  /* 1 is linked as dev: refused, and 3 is not linked either. */
+  k[0] = integer(3);
+  CHECK_RC(assoc_association_add(led, &ann, k, 2, NULL, 0), ASSOC_UNIQUE);
+  CHECK(assoc_db_txn_depth(db) == 0);
+  CHECK(role_of(1, 1) == 2);
+  CHECK(role_of(1, 3) == -1);
+  CHECK_RC(assoc_association_set(led, &ann, k, 2, NULL, 0), ASSOC_UNIQUE);
+  CHECK(role_of(1, 2) == 1);
+  CHECK_RC(assoc_association_remove(led, &ann, k + 1, 1), ASSOC_OK);
+  CHECK(role_of(1, 1) == 2);
+
+  /* A scoped add is a transaction of its own: every failure leaves the
+  ** rows as they were. */
+  k[0] = integer(3);
+  for (n = 1, has = 0; n < 1000 && !has; n++) {
+    int rc;
+    assoc__alloc_fail_after(n);
+    rc = assoc_association_add(led, &ann, k, 1, NULL, 0);
+    assoc__alloc_fail_after(0);
+    if (rc == ASSOC_OK) {
+      has = 1;
+    } else {
+      CHECK(rc == ASSOC_NOMEM);
+      CHECK(assoc_db_txn_depth(db) == 0);
+      CHECK(role_of(1, 3) == -1);
+    }
+  }
+  CHECK(has == 1);
+  CHECK(role_of(1, 3) == 1);
+  assoc_db_free(db);
+  fx.db = saved;
+}
+
 /* Pairing renames a defaulted otherKey; sourceKey and targetKey point the
 ** keys at a unique string column. */
 static void test_keys(const char *url) {
@@ -1244,12 +1366,7 @@ static void test_keys(const char *url) {
   assoc_value one = integer(1), two = integer(2), a1 = text("A1");
   assoc_rows *rows;
   assoc_field f[2];
-  if (open_db(url, &db)) {
-    CHECK(0);
-    assoc_db_free(db);
-    return;
-  }
-  fx.db = db;
+  if (!own_db(url, &db)) return;
   d[0] = attr("name", ASSOC_TYPE_STRING);
   d[1] = attr("code", ASSOC_TYPE_STRING);
   d[1].unique = 1;
@@ -1473,6 +1590,7 @@ static void run(const char *url) {
   teardown();
   test_more(url);
   test_keys(url);
+  test_through_scope(url);
   test_alloc_sweep(url);
   test_accessor_sweep(url);
 }

@@ -349,6 +349,12 @@ typedef struct assoc_association_opts {
   const char *const *scope_attrs;
   const assoc_value *scope_values;
   size_t nscope;
+  /* belongsToMany through scope: attribute = value pairs on the join row,
+  ** which get/count/has/set/remove filter by and add/set/create write (a
+  ** NULL value means IS NULL).  Neither join key may be one of them. */
+  const char *const *through_scope_attrs;
+  const assoc_value *through_scope_values;
+  size_t nthrough_scope;
 } assoc_association_opts;
 
 /* The accessors an association has.  assoc_association_accessor() gives the
