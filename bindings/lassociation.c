@@ -811,6 +811,7 @@ static int acc_get(lua_State *L, call *c, int count) {
   }
   lbind_query(L, opts, scopes, assoc_association_target(c->a),
               assoc_association_through(c->a), c->A, &q, flags);
+  if (inc) q.nexists = lbind_include_exists(L, inc, c->A, &q.exists);
   if (count)
     rc = assoc_association_count(c->a, &src, &q, &n);
   else
@@ -829,8 +830,6 @@ static int acc_get(lua_State *L, call *c, int count) {
   uv_field(L, c->ad_idx, "target");
   lbind_push_rows(L, c->ad->owner, rows, lua_gettop(L), single);
   if (inc) {
-    /* The getter's own statement has no EXISTS: required entries filter
-    ** the loaded targets instead. */
     if (single) {
       lua_createtable(L, 1, 0);
       if (!lua_isnil(L, -2)) {
@@ -839,7 +838,6 @@ static int acc_get(lua_State *L, call *c, int count) {
       }
     }
     lbind_include_load(L, c->ad->owner, -1, inc);
-    lbind_include_filter(L, -1, inc);
     if (single) {
       lua_rawgeti(L, -1, 1);
       return 1;

@@ -308,8 +308,6 @@ size_t lbind_include_exists(lua_State *L, int list_idx, lbind_arena *A,
 ** one statement per entry and level. */
 void lbind_include_load(lua_State *L, lbind_db *o, int arr_idx,
                         int list_idx);
-/* Drop the instances that have nothing under a required entry. */
-void lbind_include_filter(lua_State *L, int arr_idx, int list_idx);
 
 /* ------------------------------------------------------- lassociation.c */
 void lbind_open_association(lua_State *L);

@@ -662,36 +662,3 @@ void lbind_include_load(lua_State *L, lbind_db *o, int arr_idx,
   }
 }
 
-/* Drop the instances of arr that have nothing under a required entry
-** (used where the level's own query could not filter: getters). */
-void lbind_include_filter(lua_State *L, int arr_idx, int list_idx) {
-  lua_Integer i, j, n, ne, kept = 0;
-  arr_idx = lua_absindex(L, arr_idx);
-  list_idx = lua_absindex(L, list_idx);
-  n = (lua_Integer)lua_rawlen(L, arr_idx);
-  ne = (lua_Integer)lua_rawlen(L, list_idx);
-  for (i = 1; i <= n; i++) {
-    int keep = 1, inst;
-    lua_rawgeti(L, arr_idx, i);
-    inst = lua_gettop(L);
-    for (j = 1; j <= ne && keep; j++) {
-      lua_rawgeti(L, list_idx, j);
-      lua_getfield(L, -1, "required");
-      if (lua_toboolean(L, -1)) {
-        lua_getfield(L, -2, "as");
-        lbind_inst_field(L, inst, "extra");
-        lua_getfield(L, -1, lua_tostring(L, -2));
-        keep = lua_istable(L, -1) ? lua_rawlen(L, -1) > 0
-                                  : lua_toboolean(L, -1);
-        lua_pop(L, 3);
-      }
-      lua_pop(L, 2);
-    }
-    if (keep) lua_rawseti(L, arr_idx, ++kept);
-    else lua_pop(L, 1);
-  }
-  for (i = kept + 1; i <= n; i++) {
-    lua_pushnil(L);
-    lua_rawseti(L, arr_idx, i);
-  }
-}

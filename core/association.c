@@ -1104,7 +1104,7 @@ const char *assoc__assoc_sql(assoc_association *a, int slot,
 int assoc__assoc_plain(const assoc_query *q) {
   return !q || (!q->where && !q->attributes && q->norder == 0 &&
                 q->limit == 0 && q->offset == 0 && !q->through_where &&
-                !q->join_attributes_set);
+                !q->join_attributes_set && q->nexists == 0);
 }
 
 void assoc__scope_where(assoc_db *db, assoc_buf *b, const assoc_model *m,

@@ -41,6 +41,7 @@ int assoc__belongs_to_get(assoc_association *a, const assoc_value *fk,
     rc = assoc__where(db, &b, &p, t, t->name, q->where);
     assoc__buf_putc(&b, ')');
   }
+  if (!rc) rc = assoc__exists_and(db, &b, &p, t, t->name, q);
   if (!rc) rc = assoc__order_limit(db, &b, &p, t, t->name, q);
   if (!rc && (b.oom || p.oom))
     rc = assoc__error(db, ASSOC_NOMEM, "out of memory");

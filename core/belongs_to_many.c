@@ -222,6 +222,10 @@ static int run_query(assoc_association *a, const assoc_value *src,
     rc = assoc__where(db, &b, &p, t, t->name, q->where);
     assoc__buf_putc(&b, ')');
   }
+  if (!rc) {
+    int first = !q->where;
+    rc = assoc__exists_list(db, &b, &p, t, t->name, q, &first);
+  }
   if (!rc && !counting) rc = assoc__order_limit(db, &b, &p, t, t->name, q);
   if (!rc && (b.oom || p.oom))
     rc = assoc__error(db, ASSOC_NOMEM, "out of memory");

@@ -180,6 +180,13 @@ int assoc__exists_list(assoc_db *db, assoc_buf *b, assoc_params *p,
   return ASSOC_OK;
 }
 
+int assoc__exists_and(assoc_db *db, assoc_buf *b, assoc_params *p,
+                      const assoc_model *m, const char *ref,
+                      const assoc_query *q) {
+  int first = 0;
+  return assoc__exists_list(db, b, p, m, ref, q, &first);
+}
+
 /* ------------------------------------------------------------ get_many */
 
 /* The column that names the source a row belongs to. */

@@ -61,6 +61,7 @@ int assoc__has_one_get(assoc_association *a, const assoc_value *src,
       rc = assoc__where(db, &b, &p, t, t->name, q->where);
       assoc__buf_putc(&b, ')');
     }
+    if (!rc) rc = assoc__exists_and(db, &b, &p, t, t->name, q);
     if (!rc) rc = assoc__order_limit(db, &b, &p, t, t->name, &one);
     if (!rc && (b.oom || p.oom))
       rc = assoc__error(db, ASSOC_NOMEM, "out of memory");

@@ -404,6 +404,10 @@ int assoc__exists(assoc_db *db, assoc_buf *b, assoc_params *p,
 int assoc__exists_list(assoc_db *db, assoc_buf *b, assoc_params *p,
                        const assoc_model *m, const char *ref,
                        const assoc_query *q, int *first);
+/* The same after a WHERE clause: " AND EXISTS (...)" for each of them. */
+int assoc__exists_and(assoc_db *db, assoc_buf *b, assoc_params *p,
+                      const assoc_model *m, const char *ref,
+                      const assoc_query *q);
 
 /* --------------------------------------------------------------- sqlgen */
 

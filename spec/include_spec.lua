@@ -532,6 +532,25 @@ for _, dialect in ipairs(helpers.dialects()) do
         assert.equal("lead", ps[1].UserProject.role)
       end)
 
+      it("filters a getter's own statement, before its limit", function()
+        local ps = ann:getProjects{ order = { "id" }, limit = 1,
+          include = { { model = Task, where = { title = "cook" } } } }
+        assert.same({ 2 }, seq(ps))
+        local n = counted(function()
+          return ann:getProjects{ limit = 1, include = {
+            { model = Task, required = true } } }
+        end)
+        assert.equal(2, n)
+      end)
+
+      it("gives nil from a single getter whose target lacks a required "
+         .. "include", function()
+        local t = m.Task:findOne{ where = { title = "read" } }
+        assert.equal("bob", t:getUser{ include = { Project } }.name)
+        assert.is_nil(t:getUser{ include = { { model = Project,
+                                               where = { title = "beta" } } } })
+      end)
+
       it("costs no extra statement for required", function()
         local n = counted(function()
           return User:findAll{ include = { { model = Task, required = true },

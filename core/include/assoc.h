@@ -272,7 +272,8 @@ typedef struct assoc_query {
   const char *const *join_attributes;   /* with join_attributes_set */
   size_t njoin_attributes;
   int join_attributes_set;              /* 0: every join attribute */
-  /* model finds and counts: EXISTS filters, AND-ed with where */
+  /* model finds and counts, association getters: EXISTS filters on the
+  ** rows (for getters, on the targets), AND-ed with where */
   const assoc_exists *exists;
   size_t nexists;
 } assoc_query;
