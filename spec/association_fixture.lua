@@ -112,6 +112,16 @@ local function writes(log)
   return n
 end
 
+-- How many statements of the log start with verb ("INSERT", "SELECT").
+local function statements(log, verb)
+  local n = 0
+  for _, sql in ipairs(log.sql) do
+    local first = sql:match("^%s*(%a+)")
+    if first and first:upper() == verb then n = n + 1 end
+  end
+  return n
+end
+
 -- Run fn, which must raise; returns the error.
 local function fails(fn)
   local ok, err = pcall(fn)
@@ -144,6 +154,7 @@ return {
   seq = seq,
   count_rows = count_rows,
   writes = writes,
+  statements = statements,
   fails = fails,
   bad_argument = bad_argument,
   errname = errname,

@@ -4,6 +4,7 @@
 -- _expandIncludeAll).
 local helpers = require("helpers")
 local assoc = require("assoc")
+local fx = require("association_fixture")
 
 local function fails(fn)
   local ok, err = pcall(fn)
@@ -18,13 +19,7 @@ local function titles(list, field)
   return out
 end
 
-local function selects(log)
-  local n = 0
-  for _, sql in ipairs(log.sql) do
-    if sql:match("^%s*SELECT") then n = n + 1 end
-  end
-  return n
-end
+local function selects(log) return fx.statements(log, "SELECT") end
 
 for _, dialect in ipairs(helpers.dialects()) do
   describe("include all [#" .. dialect .. "]", function()

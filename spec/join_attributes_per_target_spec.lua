@@ -18,13 +18,7 @@ local function memberships(db)
   return out
 end
 
-local function inserts(log)
-  local n = 0
-  for _, sql in ipairs(log.sql) do
-    if sql:match("^%s*INSERT") then n = n + 1 end
-  end
-  return n
-end
+local function inserts(log) return fx.statements(log, "INSERT") end
 
 for _, dialect in ipairs(helpers.dialects()) do
   describe("join attributes per target [#" .. dialect .. "]", function()
