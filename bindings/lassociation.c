@@ -718,6 +718,7 @@ static size_t target_joins(lua_State *L, call *c, int arg, int plural,
   each = n ? lbind_arena_array(L, c->A, n, sizeof *each) : NULL;
   for (i = 0; i < n; i++) {
     int t;
+    assoc_field *f;
     if (list) lua_rawgeti(L, arg, (lua_Integer)i + 1);
     else lua_pushvalue(L, arg);
     t = lua_gettop(L);
@@ -730,7 +731,6 @@ static size_t target_joins(lua_State *L, call *c, int arg, int plural,
         lua_newtable(L);                        /* t own where merged */
         copy_join_values(L, c, join, lua_gettop(L), where);
         copy_join_values(L, c, t + 1, lua_gettop(L), where);
-        assoc_field *f;
         each[k].key = i;
         each[k].njoin = join_table_fields(L, c, opts, -1, 1, &f);
         each[k].join = f;

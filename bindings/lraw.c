@@ -22,8 +22,8 @@ typedef struct raw_plan {
   raw_col cols[];
 } raw_plan;
 
-/* Push the plan, then the table of each column's key (string) and, with
-** nest, the table of nested tables' names and sizes: keys at plan + 1. */
+/* Push the plan, the table of each column's key (a string) at plan + 1,
+** and the table of the nested tables' names (nest) at plan + 2. */
 static raw_plan *make_plan(lua_State *L, assoc_rows *rows,
                            const assoc_model *m, int nest) {
   size_t i, ncols = assoc_rows_column_count(rows);
