@@ -702,42 +702,47 @@ static size_t join_fields(lua_State *L, call *c, int opts, size_t nkeys,
 ** the call's join values (at join) merged with that table's, which win;
 ** a join-row instance there (a row read through the association) counts
 ** for nothing, as in Sequelize.  targets at arg are as target_keys took
-** them.  Pushes a table holding the merged tables (their strings). */
+** them.  When some target has values, pushes a table holding the merged
+** tables (their strings); otherwise pushes nothing and allocates nothing,
+** as add and set of plain keys (the common call) need. */
 static size_t target_joins(lua_State *L, call *c, int arg, int plural,
                            int opts, int join, assoc_target_join **out) {
   const assoc_model *thm = assoc_association_through(c->a);
   const char *thname = assoc_model_name(thm);
   size_t i, n, k = 0;
-  int list = plural && is_list(L, arg), holder;
-  assoc_target_join *each;
+  int list = plural && is_list(L, arg), holder = 0;
+  assoc_target_join *each = NULL;
   join = lua_absindex(L, join);
-  lua_newtable(L);
-  holder = lua_gettop(L);
   *out = NULL;
   n = lua_isnoneornil(L, arg) ? 0 : list ? lua_rawlen(L, arg) : 1;
-  each = n ? lbind_arena_array(L, c->A, n, sizeof *each) : NULL;
   for (i = 0; i < n; i++) {
-    int t;
+    int top = lua_gettop(L), t;
     assoc_field *f;
     if (list) lua_rawgeti(L, arg, (lua_Integer)i + 1);
     else lua_pushvalue(L, arg);
     t = lua_gettop(L);
-    if (lbind_test_instance(L, t) && lbind_inst_extra(L, t, thname)) {
-      if (lua_type(L, -1) == LUA_TTABLE) {
-        const char *where = list ? lua_pushfstring(L, "the %s of target %d",
-                                                   thname, (int)i + 1)
-                                 : lua_pushfstring(L, "the target's %s",
-                                                   thname);
-        lua_newtable(L);                        /* t own where merged */
-        copy_join_values(L, c, join, lua_gettop(L), where);
-        copy_join_values(L, c, t + 1, lua_gettop(L), where);
-        each[k].key = i;
-        each[k].njoin = join_table_fields(L, c, opts, -1, 1, &f);
-        each[k].join = f;
-        lua_rawseti(L, holder, (lua_Integer)++k);
+    if (lbind_test_instance(L, t) && lbind_inst_extra(L, t, thname) &&
+        lua_type(L, -1) == LUA_TTABLE) {
+      const char *where = list ? lua_pushfstring(L, "the %s of target %d",
+                                                 thname, (int)i + 1)
+                               : lua_pushfstring(L, "the target's %s",
+                                                 thname);
+      if (!each) {
+        /* the first target with values: the holder takes its slot */
+        each = lbind_arena_array(L, c->A, n, sizeof *each);
+        lua_newtable(L);
+        lua_replace(L, t);
+        holder = t;
       }
+      lua_newtable(L);                          /* holder own where merged */
+      copy_join_values(L, c, join, lua_gettop(L), where);
+      copy_join_values(L, c, t + 1, lua_gettop(L), where);
+      each[k].key = i;
+      each[k].njoin = join_table_fields(L, c, opts, -1, 1, &f);
+      each[k].join = f;
+      lua_rawseti(L, holder, (lua_Integer)++k);
     }
-    lua_settop(L, holder);
+    lua_settop(L, holder ? holder : top);
   }
   if (k) *out = each;
   return k;

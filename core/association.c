@@ -964,6 +964,7 @@ static int check_each(assoc_db *db, const assoc_association *a, size_t n,
   size_t i;
   int rc = ASSOC_OK;
   if (neach == 0) return ASSOC_OK;
+  /* check_join's errors: not a belongsToMany, or no array given */
   if (a->kind != ASSOC_BELONGS_TO_MANY || !each)
     return check_join(db, a, NULL, 1);
   for (i = 0; i < neach && !rc; i++) {
