@@ -135,10 +135,11 @@ typedef struct lbind_text_cache {
   size_t lastn;
   char last[40];
 } lbind_text_cache;
-/* Push the text value v, kept in user value uv of the userdata at holder
-** (absolute) for the next row. */
-void lbind_push_text_cached(lua_State *L, lbind_text_cache *c, int holder,
-                            int uv, const assoc_value *v);
+/* Push column i of the current row as a value of type, its text through
+** cache (kept in user value i + 1 of the userdata at holder); returns 0
+** and pushes nothing for NULL.  Both row builders' inner loop. */
+int lbind_push_column(lua_State *L, lbind_db *o, assoc_rows *rows, size_t i,
+                      assoc_type type, lbind_text_cache *cache, int holder);
 /* Convert the Lua value at idx for attribute attr of m (attr -1: no
 ** attribute).  Text is borrowed from the Lua value or copied into A.
 ** A bad value raises a bad argument error for argument argn (0: plain). */

@@ -123,8 +123,10 @@ void lbind_push_value(lua_State *L, const assoc_value *v, assoc_type type) {
   }
 }
 
-void lbind_push_text_cached(lua_State *L, lbind_text_cache *c, int holder,
-                            int uv, const assoc_value *v) {
+/* Push the text value v, kept in user value uv of the userdata at holder
+** (absolute) for the next row. */
+static void push_text_cached(lua_State *L, lbind_text_cache *c, int holder,
+                             int uv, const assoc_value *v) {
   size_t n = v->u.s.n;
   if (c->state < 0 || n > sizeof c->last) {
     lua_pushlstring(L, v->u.s.p, n);
@@ -148,6 +150,19 @@ void lbind_push_text_cached(lua_State *L, lbind_text_cache *c, int holder,
   c->state = 1;
   lua_pushvalue(L, -1);
   lua_setiuservalue(L, holder, uv);
+}
+
+int lbind_push_column(lua_State *L, lbind_db *o, assoc_rows *rows, size_t i,
+                      assoc_type type, lbind_text_cache *cache, int holder) {
+  assoc_value v;
+  int rc = assoc_rows_value(rows, i, &v);
+  if (rc != ASSOC_OK) lbind_check_rc(L, o, rc);
+  if (v.kind == ASSOC_NULL) return 0;
+  if (v.kind == ASSOC_TEXT && type != ASSOC_TYPE_JSON)
+    push_text_cached(L, cache, holder, (int)i + 1, &v);
+  else
+    lbind_push_value(L, &v, type);
+  return 1;
 }
 
 static int value_error(lua_State *L, int idx, const char *model,

@@ -555,17 +555,10 @@ static void fill_row(lua_State *L, lbind_db *o, assoc_rows *rows,
   for (k = 0; k < pl->njoin; k++)
     new_instance(L, pl->joins[k].imt, pl->joins[k].lay);
   for (i = 0; i < pl->ncols; i++) {
-    const col_plan *c = &pl->cols[i];
-    assoc_value v;
-    int rc;
-    if (c->dest < 0) continue;
-    rc = assoc_rows_value(rows, i, &v);
-    if (rc != ASSOC_OK) lbind_check_rc(L, o, rc);
-    if (v.kind == ASSOC_NULL) continue;
-    if (v.kind == ASSOC_TEXT && c->type != ASSOC_TYPE_JSON)
-      lbind_push_text_cached(L, &pl->cols[i].text, plan_idx, (int)i + 1, &v);
-    else
-      lbind_push_value(L, &v, c->type);
+    col_plan *c = &pl->cols[i];
+    if (c->dest < 0 ||
+        !lbind_push_column(L, o, rows, i, c->type, &c->text, plan_idx))
+      continue;
     if (c->dest > 0) lua_setiuservalue(L, base + c->dest, c->slot);
     else if (vals) lua_setfield(L, vals, c->name);
     else lua_setiuservalue(L, inst, c->slot);

@@ -85,17 +85,11 @@ static void push_row(lua_State *L, lbind_db *o, assoc_rows *rows,
   for (k = 0; k < pl->nsub; k++) lua_newtable(L);
   for (i = 0; i < pl->ncols; i++) {
     raw_col *c = &pl->cols[i];
-    assoc_value v;
-    int rc;
-    if (c->dest < 0) continue;
-    rc = assoc_rows_value(rows, i, &v);
-    if (rc != ASSOC_OK) lbind_check_rc(L, o, rc);
-    if (v.kind == ASSOC_NULL) continue;
+    if (c->dest < 0 ||
+        !lbind_push_column(L, o, rows, i, c->type, &c->text, plan))
+      continue;
     lua_rawgeti(L, keys, (lua_Integer)i + 1);
-    if (v.kind == ASSOC_TEXT && c->type != ASSOC_TYPE_JSON)
-      lbind_push_text_cached(L, &c->text, plan, (int)i + 1, &v);
-    else
-      lbind_push_value(L, &v, c->type);
+    lua_insert(L, -2);
     lua_rawset(L, row + c->dest);
   }
   for (k = pl->nsub; k >= 1; k--) {
