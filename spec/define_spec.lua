@@ -3,13 +3,7 @@
 local helpers = require("helpers")
 local assoc = require("assoc")
 
--- The keys of a table, sorted.
-local function keys_of(t)
-  local list = {}
-  for k in pairs(t) do list[#list + 1] = k end
-  table.sort(list)
-  return list
-end
+local keys_of = helpers.keys
 
 for _, dialect in ipairs(helpers.dialects()) do
 describe("define [#" .. dialect .. "]", function()

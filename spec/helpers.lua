@@ -42,6 +42,14 @@ function helpers.rows(db, sql, params)
   return db:query(sql, params)
 end
 
+-- The keys of a table, sorted.
+function helpers.keys(t)
+  local list = {}
+  for k in pairs(t) do list[#list + 1] = k end
+  table.sort(list)
+  return list
+end
+
 -- Run fn, which must raise; returns the error value.
 function helpers.error_of(fn, ...)
   local ok, err = pcall(fn, ...)

@@ -6,11 +6,8 @@ local helpers = require("helpers")
 local assoc = require("assoc")
 local fx = require("association_fixture")
 
-local function fails(fn)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
+-- Run fn, which must raise; the error as a string.
+local function fails(fn) return tostring(helpers.error_of(fn)) end
 
 local function titles(list, field)
   local out = {}

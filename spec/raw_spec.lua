@@ -4,18 +4,10 @@
 local helpers = require("helpers")
 local assoc = require("assoc")
 
-local function keys(t)
-  local out = {}
-  for k in pairs(t) do out[#out + 1] = k end
-  table.sort(out)
-  return out
-end
+local keys = helpers.keys
 
-local function fails(fn)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
+-- Run fn, which must raise; the error as a string.
+local function fails(fn) return tostring(helpers.error_of(fn)) end
 
 for _, dialect in ipairs(helpers.dialects()) do
   describe("raw rows [#" .. dialect .. "]", function()
